@@ -1,0 +1,255 @@
+"""The `konekto` command: demo office, sync, and the reference office panel.
+
+`demo` and `sync` execute the same Dagster job as the web UI, in process, so what runs from the
+command line is what runs from the launchpad.
+"""
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from konekto_pipeline.defs.automation import month_range_tags, open_months
+from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
+from konekto_pipeline.domain.periods import months, parse_period
+from konekto_pipeline.schemas import DATA_TYPES
+from konekto_pipeline.settings import Settings, SettingsError, load_settings
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_COMPANY_FAILED = 3
+
+
+@dataclass
+class SyncReport:
+    """What one in-process run of the `sync` job did, for printing and for tests."""
+
+    success: bool
+    run_id: str
+    outcomes: list[dict[str, object]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_sync(
+    settings_path: Path,
+    first: str,
+    last: str,
+    *,
+    approve: bool = False,
+    send_summary: bool = False,
+    nips: list[str] | None = None,
+    data_types: list[str] | None = None,
+    log_level: str = "WARNING",
+) -> SyncReport:
+    """Run the `sync` job in process for the months first..last and collect its outcome."""
+    from konekto_pipeline.definitions import build_definitions
+
+    settings = load_settings(settings_path)
+    job = build_definitions(str(Path(settings_path).resolve())).resolve_job_def("sync")
+    config = {
+        "approve": approve,
+        "send_summary": send_summary,
+        "nips": nips or [],
+        "data_types": data_types or list(DATA_TYPES),
+    }
+    with _instance(settings) as instance:
+        result = job.execute_in_process(
+            run_config={
+                "ops": {"konektosmart": {"config": config}},
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+            },
+            tags=month_range_tags(first, last),
+            instance=instance,
+            raise_on_error=False,
+        )
+    return _report(result)
+
+
+def _instance(settings: Settings) -> dg.DagsterInstance:
+    """DAGSTER_HOME's instance when set, so runs show in `dagster dev`; else one kept with the
+    office's storage folder."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    folder = settings.resolve(settings.storage_dir) / "dagster"
+    folder.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(
+        tempdir=str(folder), overrides={"telemetry": {"enabled": False}}
+    )
+
+
+def _report(result: dg.ExecuteInProcessResult) -> SyncReport:
+    report = SyncReport(success=result.success, run_id=result.run_id)
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data:
+            report.errors.append(f"{event.step_key}: {event.step_failure_data.error.message}")
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        metadata = materialization.metadata
+        key = materialization.asset_key.to_user_string()
+        if key == "konektosmart" and "outcome" in metadata and not report.outcomes:
+            report.outcomes = list(metadata["outcome"].value)
+        if "problems" in metadata and key.endswith("_companies"):
+            report.problems += [_problem_line(key, p) for p in metadata["problems"].value]
+    return report
+
+
+def _problem_line(asset: str, problem: dict[str, object]) -> str:
+    program = asset.removesuffix("_companies")
+    nip = f" (NIP {problem['nip']})" if problem.get("nip") else ""
+    return f"{program}: {problem['where']}{nip}: {problem['message']}"
+
+
+def print_report(report: SyncReport) -> None:
+    """The per-company table of what was uploaded, or why not."""
+    header = ("NIP", "name", "status", "sent", "same", "appr.", "reason / months")
+    rows = [
+        (
+            str(o["nip"]),
+            _cut(str(o["name"]), 34),
+            str(o["status"]),
+            str(o["uploaded"]),
+            str(o["unchanged"]),
+            str(o["approved"]),
+            _cut(str(o["reason"] or o["periods"]), 70),
+        )
+        for o in report.outcomes
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if report.problems:
+        print(f"\nFiles and records that could not be used ({len(report.problems)}):")
+        for problem in report.problems:
+            print(f"  - {problem}")
+    for error in report.errors:
+        print(f"\nStep failed: {error}", file=sys.stderr)
+    status = "succeeded" if report.success else "FAILED"
+    print(f"\nRun {report.run_id} {status}.")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _exit_code(report: SyncReport) -> int:
+    if not report.success:
+        return EXIT_RUN_FAILED
+    if any(o["status"] == "failed" for o in report.outcomes):
+        return EXIT_COMPANY_FAILED
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    first, last = open_months(date.today())
+    first, last = args.from_period or args.to_period or first, args.to_period or last
+    for value in (first, last):
+        parse_period(value)
+    if months(first, last) == []:
+        raise ValueError(f"--from {first} is after --to {last}")
+    nips = [validate_nip(nip) for nip in args.nip or []]
+    report = run_sync(
+        Path(args.settings),
+        first,
+        last,
+        approve=args.approve,
+        send_summary=args.send_summary,
+        nips=nips,
+        data_types=args.data_type,
+    )
+    print_report(report)
+    return _exit_code(report)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from konekto_pipeline.demo import create_demo_office
+
+    office = create_demo_office(Path(args.dir), companies=args.companies)
+    print(f"Demo office in {office.folder}: {office.describe()}")
+    print(f"Syncing {office.first_period}..{office.last_period} into {office.panel_database}\n")
+    report = run_sync(office.settings_path, office.first_period, office.last_period)
+    print_report(report)
+    print(
+        f"\nSee the panel: konekto panel serve --db {office.panel_database}\n"
+        f"Dump it:       konekto panel dump --db {office.panel_database}\n"
+        f"Sync again:    konekto sync --settings {office.settings_path} "
+        f"--from {office.first_period} --to {office.last_period}"
+    )
+    return _exit_code(report)
+
+
+def _cmd_panel_serve(args: argparse.Namespace) -> int:
+    from konekto_pipeline.panel.server import serve
+
+    token = os.environ.get("KONEKTO_PANEL_TOKEN") or None
+    print(f"Office panel on http://{args.host}:{args.port}/ (database {args.db})")
+    serve(_sqlite_url(args.db), host=args.host, port=args.port, token=token)
+    return 0
+
+
+def _cmd_panel_dump(args: argparse.Namespace) -> int:
+    from konekto_pipeline.panel.server import dump
+
+    if not Path(args.db).exists():
+        raise FileNotFoundError(f"panel database {args.db} does not exist")
+    for item in dump(_sqlite_url(args.db)):
+        print(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str))
+    return 0
+
+
+def _sqlite_url(path: str) -> str:
+    return path if "://" in path else f"sqlite:///{Path(path).resolve()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="konekto", description="Sync an accounting office's ZUS, taxes and summaries."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="create a demo office and sync it end to end")
+    demo.add_argument("--dir", default="demo-office", help="folder for the demo office")
+    demo.add_argument("--companies", type=int, default=12, help="number of client companies")
+    demo.set_defaults(handler=_cmd_demo)
+
+    sync = commands.add_parser("sync", help="sync an office described by a settings file")
+    sync.add_argument("--settings", required=True, help="the office's konekto.yaml")
+    sync.add_argument("--from", dest="from_period", help="first month, YYYY-MM")
+    sync.add_argument("--to", dest="to_period", help="last month, YYYY-MM")
+    sync.add_argument("--approve", action="store_true", help="approve what is uploaded")
+    sync.add_argument("--send-summary", action="store_true", help="send clients the summary")
+    sync.add_argument("--nip", action="append", help="update only this company (repeatable)")
+    sync.add_argument("--data-type", action="append", choices=DATA_TYPES, help="repeatable")
+    sync.set_defaults(handler=_cmd_sync)
+
+    panel = commands.add_parser("panel", help="the reference office panel")
+    panel_commands = panel.add_subparsers(dest="panel_command", required=True)
+    serve = panel_commands.add_parser("serve", help="serve the panel and its web page")
+    serve.add_argument("--db", required=True, help="panel database file (SQLite)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.set_defaults(handler=_cmd_panel_serve)
+    dump = panel_commands.add_parser("dump", help="print every stored item as JSON lines")
+    dump.add_argument("--db", required=True, help="panel database file (SQLite)")
+    dump.set_defaults(handler=_cmd_panel_dump)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (SettingsError, InvalidIdentifier, ValueError, FileNotFoundError) as error:
+        print(f"konekto: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

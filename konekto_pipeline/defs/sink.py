@@ -1,0 +1,93 @@
+"""The sink: upload what changed to the KonektoSmart office panel and approve when asked."""
+
+import dagster as dg
+import pandas as pd
+
+from konekto_pipeline.defs.partitions import monthly
+from konekto_pipeline.defs.resources import PanelResource, SettingsResource
+from konekto_pipeline.schemas import DATA_TYPES
+from konekto_pipeline.settings import Settings
+from konekto_pipeline.upload import UploadPlan, upload
+
+GROUP = "konektosmart"
+
+
+class SyncConfig(dg.Config):
+    """The choices of a manual update, as in the old tool's update window."""
+
+    approve: bool = False
+    scheduled_approval: bool = False
+    send_summary: bool = False
+    nips: list[str] = []
+    data_types: list[str] = list(DATA_TYPES)
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=monthly,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"api"},
+)
+def konektosmart(
+    context: dg.AssetExecutionContext,
+    config: SyncConfig,
+    settings: SettingsResource,
+    panel: PanelResource,
+    companies: pd.DataFrame,
+    zus: pd.DataFrame,
+    taxes: pd.DataFrame,
+    summaries: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """Items of the run's months in the office panel; metadata holds each company's outcome."""
+    office = settings.load()
+    plan = _plan(config, office)
+    update_list = None if office.update.companies == "all" else office.update.companies
+    frames = {"zus": zus, "taxes": taxes, "summaries": summaries}
+    with panel.client(office) as client:
+        outcomes = upload(client, companies, frames, plan, update_list)
+        requests = client.request_count
+    rows = [outcome.as_row() for outcome in outcomes]
+    for row in rows:
+        context.log.info(
+            "NIP %s: %s (uploaded %s, unchanged %s, approved %s) %s",
+            row["nip"], row["status"], row["uploaded"], row["unchanged"], row["approved"],
+            row["reason"],
+        )  # fmt: skip
+    return dg.MaterializeResult(
+        metadata={
+            "outcome": dg.MetadataValue.json(rows),
+            "outcome_table": dg.MetadataValue.md(_outcome_table(rows)),
+            "uploaded_items": sum(row["uploaded"] for row in rows),
+            "failed_companies": sum(row["status"] == "failed" for row in rows),
+            "panel_requests": requests,
+        }
+    )
+
+
+def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
+    data_types = tuple(t for t in config.data_types if t in office.update.data_types)
+    approve = {
+        data_type
+        for data_type in data_types
+        if config.approve
+        or office.approval.get(data_type) == "on_update"
+        or (config.scheduled_approval and office.approval.get(data_type) == "scheduled")
+    }
+    return UploadPlan(
+        data_types=data_types,
+        nips=frozenset(config.nips) if config.nips else None,
+        approve_types=frozenset(approve),
+        send_summary=config.send_summary or office.send_summaries,
+        sent_by=office.panel.sent_by,
+    )
+
+
+def _outcome_table(rows: list[dict[str, object]]) -> str:
+    lines = ["| NIP | name | status | uploaded | unchanged | approved | reason |"]
+    lines.append("|---|---|---|---|---|---|---|")
+    for row in rows:
+        lines.append(
+            f"| {row['nip']} | {row['name']} | {row['status']} | {row['uploaded']} "
+            f"| {row['unchanged']} | {row['approved']} | {row['reason']} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""The office's settings file (`konekto.yaml`): programs, panel, update list, overrides, policies.
+
+Paths in the file are relative to the file's own folder, so a settings file and the office's data
+can move together (or sit on a share used by several workstations). Secrets never live here: the
+panel token comes from the environment variable `KONEKTO_PANEL_TOKEN`.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from konekto_pipeline.domain.accounts import InvalidAccount, validate_zus_account
+from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
+
+DataType = Literal["zus", "taxes", "summaries"]
+DO_NOT_UPDATE = "do_not_update"
+SETTINGS_ENV_VAR = "KONEKTO_SETTINGS"
+
+# Which program wins for a data type when a NIP lives in several programs. Programs an office
+# has not enabled simply never match; an override in `companies` beats this order.
+DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
+    "zus": ["platnik", "kedu", "optima", "rachmistrz", "raks", "symfonia", "buchalter"],
+    "taxes": [
+        "optima", "rachmistrz", "reset2_ksiega", "reset2_firma", "raks", "fakt", "symfonia",
+        "kpr", "buchalter", "mala_ksiegowosc", "jpk",
+    ],  # fmt: skip
+    "summaries": [
+        "optima", "rachmistrz", "reset2_ksiega", "reset2_firma", "raks", "fakt", "symfonia",
+        "kpr", "buchalter", "mala_ksiegowosc", "jpk",
+    ],  # fmt: skip
+}
+
+
+class SettingsError(ValueError):
+    """The settings file cannot be used; the message names the file and the bad key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FolderProgram(_Strict):
+    """A program whose data the office exports as files into one folder (JPK, KEDU)."""
+
+    enabled: bool = True
+    folder: Path
+
+
+class Programs(_Strict):
+    jpk: FolderProgram | None = None
+    kedu: FolderProgram | None = None
+
+    def enabled(self) -> dict[str, Any]:
+        return {
+            key: program
+            for key in type(self).model_fields
+            if (program := getattr(self, key)) is not None and program.enabled
+        }
+
+
+class PanelSettings(_Strict):
+    """Where the office panel is: a URL of a running panel, or a local panel database file."""
+
+    url: str | None = None
+    database: Path | None = None
+    verify_tls: bool = True
+    timeout_seconds: float = 30.0
+    sent_by: str = "konekto-pipeline"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "PanelSettings":
+        if (self.url is None) == (self.database is None):
+            raise ValueError("give exactly one of 'url' and 'database'")
+        return self
+
+
+class CompanyOverride(_Strict):
+    """What the office decided for one client: its name, legal form, ZUS account, sources."""
+
+    name: str | None = None
+    legal_form: Literal["budget_unit", "legal_person", "other"] | None = None
+    zus_account: str | None = None
+    sources: dict[DataType, str] = Field(default_factory=dict)
+
+
+class UpdateSettings(_Strict):
+    companies: Literal["all"] | list[str] = "all"
+    data_types: list[DataType] = Field(default_factory=lambda: ["zus", "taxes", "summaries"])
+
+    @field_validator("companies")
+    @classmethod
+    def _valid_nips(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [validate_nip(str(nip)) for nip in value]
+        return value
+
+
+ApprovalPolicy = Literal["on_update", "scheduled", "never"]
+
+
+class ScheduleSettings(_Strict):
+    """Cron lines (Europe/Warsaw) for the automatic update and for scheduled approval."""
+
+    automatic_update: str = "0 6 * * *"
+    approval: str = "0 9 * * 1-5"
+
+
+class Settings(_Strict):
+    """One office's settings; build with `load_settings`."""
+
+    office_name: str = "Biuro rachunkowe"
+    programs: Programs = Field(default_factory=Programs)
+    panel: PanelSettings
+    update: UpdateSettings = Field(default_factory=UpdateSettings)
+    source_order: dict[DataType, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_SOURCE_ORDER.items()}
+    )
+    companies: dict[Annotated[str, Field(min_length=10)], CompanyOverride] = Field(
+        default_factory=dict
+    )
+    approval: dict[DataType, ApprovalPolicy] = Field(
+        default_factory=lambda: {"zus": "never", "taxes": "never", "summaries": "never"}
+    )
+    send_summaries: bool = False
+    schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    storage_dir: Path = Path(".konekto")
+    base_dir: Path = Path(".")
+
+    @field_validator("companies")
+    @classmethod
+    def _override_keys_are_nips(
+        cls, value: dict[str, CompanyOverride]
+    ) -> dict[str, CompanyOverride]:
+        checked = {}
+        for raw_nip, override in value.items():
+            nip = validate_nip(str(raw_nip))
+            if override.zus_account is not None:
+                account = validate_zus_account(override.zus_account, nip)
+                override = override.model_copy(update={"zus_account": account})
+            checked[nip] = override
+        return checked
+
+    def resolve(self, path: Path) -> Path:
+        """An absolute path for a path written in the settings file."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def override(self, nip: str) -> CompanyOverride:
+        return self.companies.get(nip, CompanyOverride())
+
+    def panel_database_url(self) -> str | None:
+        if self.panel.database is None:
+            return None
+        return f"sqlite:///{self.resolve(self.panel.database)}"
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path, origin: str = "settings") -> Settings:
+    """Validate settings given as a mapping; errors name `origin` and the dotted key."""
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '(top level)'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise SettingsError(f"{origin}: {problems}") from None
+    except (InvalidIdentifier, InvalidAccount) as error:
+        raise SettingsError(f"{origin}: {error}") from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a settings file."""
+    path = Path(path).expanduser().resolve()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: settings file not found") from None
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: the top level must be a mapping of keys")
+    return parse_settings(data, path.parent, origin=str(path))

@@ -1,0 +1,52 @@
+"""One declarative description per accounting program; the Dagster groups are built from these."""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from konekto_pipeline.settings import Settings
+from konekto_pipeline.sources.base import SourceData
+from konekto_pipeline.sources.jpk.reader import JpkReader
+from konekto_pipeline.sources.kedu.reader import KeduReader
+
+
+class Reader(Protocol):
+    def read(self, periods: Collection[str] | None = None) -> SourceData: ...
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    """What the pipeline needs to know of a program: its key, the data it holds, its reader."""
+
+    key: str
+    title: str
+    data_types: tuple[str, ...]
+    make_reader: Callable[[Any, Settings], Reader]
+
+    def reader(self, settings: Settings) -> Reader | None:
+        """The program's reader, or None when the office has not enabled the program."""
+        program = settings.programs.enabled().get(self.key)
+        return None if program is None else self.make_reader(program, settings)
+
+
+PROGRAMS: tuple[ProgramSpec, ...] = (
+    ProgramSpec(
+        key="jpk",
+        title="JPK_V7M / JPK_V7K files (VAT)",
+        data_types=("taxes", "summaries"),
+        make_reader=lambda program, settings: JpkReader(settings.resolve(program.folder)),
+    ),
+    ProgramSpec(
+        key="kedu",
+        title="KEDU files from Płatnik (ZUS DRA)",
+        data_types=("zus",),
+        make_reader=lambda program, settings: KeduReader(settings.resolve(program.folder)),
+    ),
+)
+
+PROGRAMS_BY_KEY = {spec.key: spec for spec in PROGRAMS}
+
+
+def suppliers(data_type: str) -> list[str]:
+    """Keys of the programs that can supply a data type."""
+    return [spec.key for spec in PROGRAMS if data_type in spec.data_types]

@@ -1,0 +1,223 @@
+"""Upload to the office panel: only what changed, approval when the office wants it.
+
+The panel keeps a digest per item; one request for the digests of the companies at hand tells
+which items are new or changed, so an unchanged office costs two GET requests and no uploads. A
+failed upload leaves the panel's digest as it was, so the next run sends the item again.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from konekto_pipeline.panel.client import PanelClient
+from konekto_pipeline.panel.contract import (
+    ApproveRequest,
+    Company,
+    DigestEntry,
+    Item,
+    ItemKey,
+)
+from konekto_pipeline.schemas import DATA_TYPES
+
+ITEM_FIELDS = {
+    "zus": ("total", None),
+    "taxes": ("amount", "tax"),
+    "summaries": ("revenue", None),
+}
+DETAIL_COLUMNS = {
+    "zus": ("declaration_no", "social", "health", "labour_fund", "fep", "deductions", "refund"),
+    "taxes": ("refund", "carried_forward"),
+    "summaries": ("costs", "income", "vat_output", "vat_input", "revenue_ytd", "costs_ytd"),
+}
+COMPANY_COLUMNS = ("name", "regon", "email", "phone", "legal_form", "tax_form", "vat_period")
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What one run should do: which companies and data types, and what to approve."""
+
+    data_types: tuple[str, ...] = DATA_TYPES
+    nips: frozenset[str] | None = None
+    approve_types: frozenset[str] = frozenset()
+    send_summary: bool = False
+    sent_by: str = "konekto-pipeline"
+
+
+@dataclass
+class CompanyOutcome:
+    """What happened to one company in a run, for the run's report."""
+
+    nip: str
+    name: str
+    status: str
+    uploaded: int = 0
+    unchanged: int = 0
+    approved: int = 0
+    reason: str = ""
+    periods: list[str] = field(default_factory=list)
+
+    def as_row(self) -> dict[str, object]:
+        row = asdict(self)
+        row["periods"] = ",".join(self.periods)
+        return row
+
+
+def build_items(kind: str, frame: pd.DataFrame) -> list[Item]:
+    """Panel items from a merged frame of one data type."""
+    amount_column, tax_column = ITEM_FIELDS[kind]
+    items = []
+    for row in frame.to_dict(orient="records"):
+        items.append(
+            Item.create(
+                nip=row["nip"],
+                data_type=kind,
+                period=row["period"],
+                tax=row[tax_column] if tax_column else None,
+                kind=row.get("kind") or "S",
+                amount=int(row[amount_column]),
+                due_date=_date_or_none(row.get("due_date")),
+                account=_str_or_none(row.get("account")),
+                source=row["source"],
+                details={column: _int_or_none(row.get(column)) for column in DETAIL_COLUMNS[kind]},
+            )
+        )
+    return items
+
+
+def company_model(row: dict[str, object]) -> Company:
+    return Company(nip=str(row["nip"]), **{c: _str_or_none(row.get(c)) for c in COMPANY_COLUMNS})
+
+
+def upload(
+    client: PanelClient,
+    companies: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    plan: UploadPlan,
+    update_list: Iterable[str] | None,
+) -> list[CompanyOutcome]:
+    """Send every selected company's changed items; approve per plan. One company's failure is
+    recorded in its outcome and does not stop the others."""
+    selected, outcomes = _select(companies, plan, update_list)
+    items = _items_by_company(frames, plan.data_types, set(selected["nip"]))
+    nips = sorted(set(selected["nip"]))
+    existing = client.digests(nips) if nips else {}
+    known_companies = {c.nip: c for c in client.companies()} if nips else {}
+    for row in selected.to_dict(orient="records"):
+        outcomes.append(
+            _upload_company(client, row, items.get(row["nip"], []), existing, known_companies, plan)
+        )
+    return sorted(outcomes, key=lambda outcome: outcome.nip)
+
+
+def _select(
+    companies: pd.DataFrame, plan: UploadPlan, update_list: Iterable[str] | None
+) -> tuple[pd.DataFrame, list[CompanyOutcome]]:
+    outcomes = [
+        CompanyOutcome(str(row["nip"]), str(row["name"] or ""), "rejected", reason=row["reason"])
+        for row in companies.loc[companies["status"] != "ok"].to_dict(orient="records")
+        if plan.nips is None or row["nip"] in plan.nips
+    ]
+    ok = companies.loc[companies["status"] == "ok"]
+    wanted = ok["nip"].isin(set(update_list)) if update_list is not None else ok["nip"].notna()
+    if plan.nips is not None:
+        wanted &= ok["nip"].isin(plan.nips)
+    outcomes += [
+        CompanyOutcome(str(row["nip"]), str(row["name"]), "skipped", reason="not on update list")
+        for row in ok.loc[~wanted].to_dict(orient="records")
+        if plan.nips is None
+    ]
+    return ok.loc[wanted], outcomes
+
+
+def _items_by_company(
+    frames: dict[str, pd.DataFrame], data_types: tuple[str, ...], nips: set[str]
+) -> dict[str, list[Item]]:
+    by_company: dict[str, list[Item]] = {}
+    for kind in data_types:
+        frame = frames[kind]
+        for item in build_items(kind, frame.loc[frame["nip"].isin(nips)]):
+            by_company.setdefault(item.nip, []).append(item)
+    return by_company
+
+
+def _upload_company(
+    client: PanelClient,
+    row: dict[str, object],
+    items: list[Item],
+    existing: dict[ItemKey, DigestEntry],
+    known_companies: dict[str, Company],
+    plan: UploadPlan,
+) -> CompanyOutcome:
+    nip, name = str(row["nip"]), str(row["name"])
+    outcome = CompanyOutcome(nip, name, "unchanged", periods=sorted({i.period for i in items}))
+    if not items:
+        outcome.status, outcome.reason = "no data", "no items for the selected months and types"
+        return outcome
+    try:
+        company = company_model(row)
+        if known_companies.get(nip) != company:
+            client.upsert_company(company)
+        changed = [item for item in items if _changed(item, existing)]
+        if changed:
+            client.upsert_items(nip, changed)
+        outcome.uploaded, outcome.unchanged = len(changed), len(items) - len(changed)
+        outcome.status = "uploaded" if changed else "unchanged"
+        outcome.approved = _approve(client, items, changed, existing, plan)
+    except Exception as error:  # one company's failure must not stop the others
+        outcome.status, outcome.reason = "failed", _safe_reason(error)
+    return outcome
+
+
+def _changed(item: Item, existing: dict[ItemKey, DigestEntry]) -> bool:
+    entry = existing.get(item.key)
+    return entry is None or entry.digest != item.digest
+
+
+def _approve(
+    client: PanelClient,
+    items: list[Item],
+    changed: list[Item],
+    existing: dict[ItemKey, DigestEntry],
+    plan: UploadPlan,
+) -> int:
+    """Approve, per month, the items of the approved data types that the panel holds unapproved."""
+    changed_keys = {item.key for item in changed}
+    pending: dict[str, set[str]] = {}
+    for item in items:
+        if item.data_type not in plan.approve_types:
+            continue
+        entry = existing.get(item.key)
+        if item.key in changed_keys or entry is None or not entry.approved:
+            pending.setdefault(item.period, set()).add(item.data_type)
+    approved = 0
+    for period, data_types in sorted(pending.items()):
+        request = ApproveRequest(
+            period=period,
+            data_types=sorted(data_types),
+            send_summary=plan.send_summary,
+            approved_by=plan.sent_by,
+        )
+        approved += client.approve(items[0].nip, request).count
+    return approved
+
+
+def _safe_reason(error: Exception) -> str:
+    """An error's message for the report: its type and text, which never carry secrets here."""
+    return f"{type(error).__name__}: {error}"
+
+
+def _date_or_none(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)

@@ -1,0 +1,57 @@
+"""The code location loads as `dagster dev` would load it, with every group, job and schedule.
+
+A mistake in the asset wiring (a missing input, a name clash between programs) shows up here
+before anyone opens the UI.
+"""
+
+import dagster as dg
+
+from konekto_pipeline.definitions import build_definitions, defs
+
+
+def test_code_location_loads_like_dagster_dev():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_every_program_has_its_group_and_the_merge_and_sink_follow():
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == {"jpk", "kedu", "merge", "konektosmart"}
+
+
+def test_groups_hold_the_frames_each_program_can_supply():
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {
+        "jpk_companies", "jpk_taxes", "jpk_summaries",
+        "kedu_companies", "kedu_zus",
+        "companies", "zus", "taxes", "summaries", "konektosmart",
+    }  # fmt: skip
+
+
+def test_source_assets_carry_a_blocking_schema_check():
+    checks = {
+        (spec.asset_key.to_user_string(), spec.name, spec.blocking)
+        for assets_def in defs.resolve_asset_graph().assets_defs
+        for spec in assets_def.check_specs
+    }
+    assert ("kedu_zus", "schema", True) in checks
+    assert ("jpk_companies", "schema", True) in checks
+
+
+def test_merged_zus_reads_every_program_that_supplies_zus():
+    graph = defs.resolve_asset_graph()
+    parents = {key.to_user_string() for key in graph.get(dg.AssetKey("zus")).parent_keys}
+    assert parents == {"companies", "kedu_zus"}
+
+
+def test_job_schedules_and_sensor_are_defined():
+    assert defs.resolve_job_def("sync").name == "sync"
+    schedules = {schedule.name: schedule for schedule in defs.schedules}
+    assert set(schedules) == {"automatic_update", "scheduled_approval"}
+    assert schedules["automatic_update"].execution_timezone == "Europe/Warsaw"
+    assert [sensor.name for sensor in defs.sensors] == ["source_files_changed"]
+
+
+def test_an_explicit_settings_path_replaces_the_environment_variable(tmp_path):
+    built = build_definitions(str(tmp_path / "konekto.yaml"))
+    assert built.resolve_job_def("sync") is not None
