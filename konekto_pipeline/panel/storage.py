@@ -1,0 +1,346 @@
+"""Where the reference panel keeps companies, items and sent summaries: any SQLAlchemy database.
+
+A SQLite file is the default (the pipeline's embedded panel); PostgreSQL works the same. The
+tables are created on first use; there are no migrations yet, so a change of these tables needs a
+fresh database. `tax` is stored as "" (not NULL) for ZUS and summary items so that the unique key
+`(nip, data_type, period, tax)` holds on every database.
+"""
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from konekto_pipeline.panel.contract import (
+    ApproveRequest,
+    Company,
+    DigestEntry,
+    Item,
+    ItemKey,
+    StoredItem,
+    UpsertResult,
+)
+
+metadata = sa.MetaData()
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("nip", sa.String(10), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("regon", sa.String(14)),
+    sa.Column("email", sa.String(320)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("legal_form", sa.String(32)),
+    sa.Column("tax_form", sa.String(32)),
+    sa.Column("vat_period", sa.String(8)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
+    sa.Column("data_type", sa.String(16), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("tax", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("due_date", sa.Date),
+    sa.Column("account", sa.String(26)),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_by", sa.String(200)),
+    sa.Column("approved", sa.Boolean, nullable=False, default=False),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("approved_by", sa.String(200)),
+    sa.UniqueConstraint("nip", "data_type", "period", "tax", name="uq_items_key"),
+)
+
+summary_dispatches = sa.Table(
+    "summary_dispatches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Index("ix_summary_dispatches_company_period", "nip", "period"),
+)
+
+_COMPANY_FIELDS = tuple(name for name in Company.model_fields if name != "nip")
+_ITEM_CONTENT = ("kind", "amount", "due_date", "account", "source", "details", "digest")
+
+
+@dataclass(frozen=True)
+class SummaryDispatch:
+    """A month's summary the panel sent (or recorded) for a company."""
+
+    nip: str
+    period: str
+    sent_at: datetime
+    channel: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def create_panel_engine(database_url: str) -> sa.Engine:
+    """An engine safe to share between uvicorn's worker threads, in-memory SQLite included."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+    if url.database in (None, "", ":memory:"):
+        return sa.create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+    return sa.create_engine(url, connect_args=connect_args)
+
+
+class PanelStorage:
+    """The panel's tables behind a small API; one instance is shared by all request threads.
+
+    Writes go through one lock, so concurrent uploads of the same new key in this process cannot
+    collide on the unique key. Several server processes on one database are not supported: the
+    second writer of a new key would get an integrity error (a 500) and the client would retry.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = create_panel_engine(database_url)
+        self._write_lock = threading.Lock()
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close the engine's connections."""
+        self.engine.dispose()
+
+    def upsert_company(self, company: Company) -> str:
+        """Insert or update a company; returns created, updated or unchanged."""
+        values = company.model_dump(include=set(_COMPANY_FIELDS))
+        with self._write_lock, self.engine.begin() as conn:
+            row = conn.execute(sa.select(companies).where(companies.c.nip == company.nip)).first()
+            now = _now()
+            if row is None:
+                conn.execute(
+                    companies.insert().values(
+                        nip=company.nip, **values, created_at=now, updated_at=now
+                    )
+                )
+                return "created"
+            if all(getattr(row, name) == value for name, value in values.items()):
+                return "unchanged"
+            conn.execute(
+                companies.update()
+                .where(companies.c.nip == company.nip)
+                .values(**values, updated_at=now)
+            )
+            return "updated"
+
+    def company(self, nip: str) -> Company | None:
+        """The company with this NIP, or None when the panel does not know it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(companies).where(companies.c.nip == nip)).first()
+        return None if row is None else _company(row)
+
+    def companies(self) -> list[Company]:
+        """Every company, by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(companies).order_by(companies.c.name, companies.c.nip))
+            return [_company(row) for row in rows]
+
+    def unapproved_counts(self) -> dict[str, int]:
+        """Per NIP, how many items still wait for approval (companies with none are absent)."""
+        query = (
+            sa.select(items.c.nip, sa.func.count())
+            .where(items.c.approved.is_(False))
+            .group_by(items.c.nip)
+        )
+        with self.engine.connect() as conn:
+            return {nip: count for nip, count in conn.execute(query)}
+
+    def upsert_items(
+        self, nip: str, batch: Sequence[Item], sent_by: str | None = None
+    ) -> list[UpsertResult]:
+        """Store a company's items by key; a changed digest replaces the item and its approval.
+
+        The caller checks that every item belongs to `nip` and carries a matching digest.
+        """
+        periods = sorted({item.period for item in batch})
+        with self._write_lock, self.engine.begin() as conn:
+            existing = _digests_by_key(conn, nip, periods)
+            now = _now()
+            results = [self._upsert_item(conn, item, existing, now, sent_by) for item in batch]
+        return results
+
+    def _upsert_item(
+        self,
+        conn: sa.Connection,
+        item: Item,
+        existing: dict[ItemKey, str],
+        now: datetime,
+        sent_by: str | None,
+    ) -> UpsertResult:
+        key = item.key
+        content = item.model_dump(include=set(_ITEM_CONTENT))
+        sent = {"sent_at": now, "sent_by": sent_by}
+        if key not in existing:
+            conn.execute(
+                items.insert().values(
+                    nip=item.nip,
+                    data_type=item.data_type,
+                    period=item.period,
+                    tax=item.tax or "",
+                    **content,
+                    **sent,
+                    approved=False,
+                )
+            )
+            status = "created"
+        elif existing[key] == item.digest:
+            status = "unchanged"
+        else:
+            conn.execute(
+                items.update()
+                .where(*_key_clause(key))
+                .values(**content, **sent, approved=False, approved_at=None, approved_by=None)
+            )
+            status = "updated"
+        existing[key] = item.digest
+        return UpsertResult(key=key, status=status)
+
+    def digests(
+        self, nips: Sequence[str] | None = None, periods: Sequence[str] | None = None
+    ) -> list[DigestEntry]:
+        """The digest and approval of every stored item, optionally only of some NIPs/months."""
+        query = sa.select(
+            items.c.nip,
+            items.c.data_type,
+            items.c.period,
+            items.c.tax,
+            items.c.digest,
+            items.c.approved,
+        ).order_by(items.c.nip, items.c.data_type, items.c.period, items.c.tax)
+        if nips:
+            query = query.where(items.c.nip.in_(list(nips)))
+        if periods:
+            query = query.where(items.c.period.in_(list(periods)))
+        with self.engine.connect() as conn:
+            return [
+                DigestEntry(
+                    nip=row.nip,
+                    data_type=row.data_type,
+                    period=row.period,
+                    tax=row.tax or None,
+                    digest=row.digest,
+                    approved=row.approved,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def approve(self, nip: str, request: ApproveRequest) -> int:
+        """Mark the company's unapproved items of the month (and data types); returns how many."""
+        statement = (
+            items.update()
+            .where(
+                items.c.nip == nip,
+                items.c.period == request.period,
+                items.c.data_type.in_(request.data_types),
+                items.c.approved.is_(False),
+            )
+            .values(approved=True, approved_at=_now(), approved_by=request.approved_by)
+        )
+        with self._write_lock, self.engine.begin() as conn:
+            return conn.execute(statement).rowcount
+
+    def items(self, nip: str | None = None, period: str | None = None) -> list[StoredItem]:
+        """Stored items with their sending and approval, of one company and month if given."""
+        return list(self.iter_items(nip, period))
+
+    def iter_items(self, nip: str | None = None, period: str | None = None) -> Iterator[StoredItem]:
+        """Like `items`, streamed row by row (for dumping a large panel)."""
+        query = sa.select(items).order_by(
+            items.c.nip, items.c.period, items.c.data_type, items.c.tax
+        )
+        if nip is not None:
+            query = query.where(items.c.nip == nip)
+        if period is not None:
+            query = query.where(items.c.period == period)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield _stored_item(row)
+
+    def record_dispatch(self, nip: str, period: str, channel: str) -> SummaryDispatch:
+        """Note that the month's summary went out to the company through `channel`."""
+        dispatch = SummaryDispatch(nip=nip, period=period, sent_at=_now(), channel=channel)
+        with self._write_lock, self.engine.begin() as conn:
+            conn.execute(
+                summary_dispatches.insert().values(
+                    nip=nip, period=period, sent_at=dispatch.sent_at, channel=channel
+                )
+            )
+        return dispatch
+
+    def dispatches(self, nip: str | None = None) -> list[SummaryDispatch]:
+        """The recorded summary dispatches, oldest first, of one company if given."""
+        query = sa.select(summary_dispatches).order_by(summary_dispatches.c.id)
+        if nip is not None:
+            query = query.where(summary_dispatches.c.nip == nip)
+        with self.engine.connect() as conn:
+            return [
+                SummaryDispatch(
+                    nip=row.nip,
+                    period=row.period,
+                    sent_at=_as_utc(row.sent_at),
+                    channel=row.channel,
+                )
+                for row in conn.execute(query)
+            ]
+
+
+def _key_clause(key: ItemKey) -> list[sa.ColumnElement[bool]]:
+    nip, data_type, period, tax = key
+    return [
+        items.c.nip == nip,
+        items.c.data_type == data_type,
+        items.c.period == period,
+        items.c.tax == tax,
+    ]
+
+
+def _digests_by_key(conn: sa.Connection, nip: str, periods: list[str]) -> dict[ItemKey, str]:
+    query = sa.select(
+        items.c.nip, items.c.data_type, items.c.period, items.c.tax, items.c.digest
+    ).where(items.c.nip == nip, items.c.period.in_(periods))
+    return {
+        (row.nip, row.data_type, row.period, row.tax): row.digest for row in conn.execute(query)
+    }
+
+
+def _company(row: sa.Row[Any]) -> Company:
+    return Company.model_validate({name: getattr(row, name) for name in Company.model_fields})
+
+
+def _stored_item(row: sa.Row[Any]) -> StoredItem:
+    return StoredItem.model_validate(
+        {
+            **{name: getattr(row, name) for name in StoredItem.model_fields},
+            "tax": row.tax or None,
+            "sent_at": _as_utc(row.sent_at),
+            "approved_at": _as_utc(row.approved_at),
+        }
+    )
