@@ -34,7 +34,9 @@ class SyncReport:
     run_id: str
     outcomes: list[dict[str, object]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    name_conflicts: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    panel_requests: int | None = None
 
 
 def run_sync(
@@ -46,7 +48,7 @@ def run_sync(
     send_summary: bool = False,
     nips: list[str] | None = None,
     data_types: list[str] | None = None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ) -> SyncReport:
     """Run the `sync` job in process for the months first..last and collect its outcome."""
     from konekto_pipeline.definitions import build_definitions
@@ -88,16 +90,26 @@ def _report(result: dg.ExecuteInProcessResult) -> SyncReport:
     report = SyncReport(success=result.success, run_id=result.run_id)
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
-            report.errors.append(f"{event.step_key}: {event.step_failure_data.error.message}")
+            report.errors.append(f"{event.step_key}: {_root_cause(event.step_failure_data.error)}")
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         metadata = materialization.metadata
         key = materialization.asset_key.to_user_string()
         if key == "konektosmart" and "outcome" in metadata and not report.outcomes:
             report.outcomes = list(metadata["outcome"].value)
+            report.panel_requests = metadata["panel_requests"].value
+        if key == "companies":
+            report.name_conflicts = list(metadata["name_conflicts"].value)
         if "problems" in metadata and key.endswith("_companies"):
             report.problems += [_problem_line(key, p) for p in metadata["problems"].value]
     return report
+
+
+def _root_cause(error: object) -> str:
+    """The innermost error's message: what went wrong, without Dagster's wrapping."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return str(getattr(error, "message", error)).strip()
 
 
 def _problem_line(asset: str, problem: dict[str, object]) -> str:
@@ -124,6 +136,10 @@ def print_report(report: SyncReport) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if report.name_conflicts:
+        print("\nNames that differ between programs (settle with `name` in the settings):")
+        for conflict in report.name_conflicts:
+            print(f"  - NIP {conflict['nip']}: {conflict['names']}")
     if report.problems:
         print(f"\nFiles and records that could not be used ({len(report.problems)}):")
         for problem in report.problems:

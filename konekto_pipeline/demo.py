@@ -31,8 +31,10 @@ _MARKS = (
     "Łączka", "Żbik", "Sęk", "Źródło", "Ćma", "Pszczółka", "Gęś", "Wrzos", "Jaśmin", "Dąbek",
     "Kłos", "Świt",
 )  # fmt: skip
-_FIRST_NAMES = ("Józef", "Małgorzata", "Łukasz", "Zofia", "Grzegorz", "Agnieszka", "Paweł")
-_LAST_NAMES = ("Żółkiewski", "Wiśniewska", "Dąbrowski", "Kozłowska", "Gałązka", "Świątek")
+_PEOPLE = (
+    ("Józef", "Żółkiewski"), ("Małgorzata", "Wiśniewska"), ("Łukasz", "Dąbrowski"),
+    ("Zofia", "Kozłowska"), ("Grzegorz", "Gałązka"), ("Agnieszka", "Świątek"),
+)  # fmt: skip
 _FORMS = ("sp. z o.o.", "s.c.", "person", "sp. j.", "person", "sp. z o.o.")
 
 
@@ -115,7 +117,7 @@ def _company(index: int, rng: random.Random) -> DemoCompany:
     trade = f"{_TRADES[index % len(_TRADES)]} {_MARKS[(index // len(_TRADES)) % len(_MARKS)]}"
     nip = _valid_nip(rng)
     if form == "person":
-        person = (rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES))
+        person = _PEOPLE[index % len(_PEOPLE)]
         return DemoCompany(
             nip, f"{person[0]} {person[1]}", "other", person=person, pesel=_pesel(rng),
             vat_period="Q" if index == 2 else "M", in_kedu=index != 8,
@@ -124,7 +126,7 @@ def _company(index: int, rng: random.Random) -> DemoCompany:
     kedu_name = _short_name(f"{trade} {form}") if index != 1 else f"PHU {_MARKS[0].upper()}"
     return DemoCompany(
         nip, f"{trade} {form}", legal_form, regon=_regon(rng),
-        vat_period=None if index == 4 else "M", kedu_name=kedu_name,
+        vat_period=None if index == 5 else "M", kedu_name=kedu_name,
     )  # fmt: skip
 
 
@@ -236,7 +238,9 @@ def _write_correction(office: DemoOffice, original: JpkFile) -> None:
             "declaration": _declaration(sales, list(original.purchases)),
         }
     )
-    write_jpk(office.folder / "jpk" / f"JPK_V7_{original.nip}_{office.last_period}_k.xml", corrected)
+    write_jpk(
+        office.folder / "jpk" / f"JPK_V7_{original.nip}_{office.last_period}_k.xml", corrected
+    )
 
 
 def _write_kedu_files(office: DemoOffice, rng: random.Random) -> None:
@@ -290,7 +294,10 @@ def _write_settings(office: DemoOffice) -> None:
     overrides: dict[str, dict[str, object]] = {}
     for company in office.companies:
         if company.legal_form == "legal_person":
-            overrides[company.nip] = {"legal_form": "legal_person", "zus_account": _nrs(company.nip)}
+            overrides[company.nip] = {
+                "legal_form": "legal_person",
+                "zus_account": _nrs(company.nip),
+            }
     conflicted = office.companies[1]
     settings = {
         "office_name": "Biuro Rachunkowe Demo",

@@ -20,7 +20,11 @@ MERGED_COMPANY_COLUMNS = [
     "nip", "name", *COMPANY_FIELDS, "zus_account", "programs", "names", "name_conflict",
     *(f"{data_type}_source" for data_type in DATA_TYPES), "status", "reason",
 ]  # fmt: skip
-_DEDUP_KEYS = {"zus": ["nip", "period"], "taxes": ["nip", "period", "tax"], "summaries": ["nip", "period"]}
+_DEDUP_KEYS = {
+    "zus": ["nip", "period"],
+    "taxes": ["nip", "period", "tax"],
+    "summaries": ["nip", "period"],
+}
 
 
 @dataclass
@@ -47,9 +51,11 @@ def merge_companies(frames: dict[str, pd.DataFrame], settings: Settings) -> Merg
         _merge_one_company(nip, group, settings) for nip, group in union.groupby("nip", sort=True)
     ]  # fmt: skip
     merged_nips = {row["nip"] for row in rows}
-    for rejection in _one_per_company(rejections):
-        if rejection.nip and rejection.nip not in merged_nips:
-            rows.append(_rejected_company_row(rejection))
+    rows += [
+        _rejected_company_row(rejection)
+        for rejection in _one_per_company(rejections)
+        if rejection.nip and rejection.nip not in merged_nips
+    ]
     frame = pd.DataFrame(rows, columns=MERGED_COMPANY_COLUMNS)
     return Merged(frame.sort_values("nip", ignore_index=True), rejections)
 
@@ -146,7 +152,9 @@ def _name_core(name: str) -> str:
 def _preference(programs: list[str], settings: Settings) -> dict[str, int]:
     """Rank programs for picking a name: the one supplying taxes first, then ZUS."""
     order = [*settings.source_order.get("taxes", []), *settings.source_order.get("zus", [])]
-    return {program: order.index(program) if program in order else len(order) for program in programs}
+    return {
+        program: order.index(program) if program in order else len(order) for program in programs
+    }
 
 
 def _source_for(

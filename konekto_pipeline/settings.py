@@ -23,12 +23,30 @@ SETTINGS_ENV_VAR = "KONEKTO_SETTINGS"
 DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
     "zus": ["platnik", "kedu", "optima", "rachmistrz", "raks", "symfonia", "buchalter"],
     "taxes": [
-        "optima", "rachmistrz", "reset2_ksiega", "reset2_firma", "raks", "fakt", "symfonia",
-        "kpr", "buchalter", "mala_ksiegowosc", "jpk",
+        "optima",
+        "rachmistrz",
+        "reset2_ksiega",
+        "reset2_firma",
+        "raks",
+        "fakt",
+        "symfonia",
+        "kpr",
+        "buchalter",
+        "mala_ksiegowosc",
+        "jpk",
     ],  # fmt: skip
     "summaries": [
-        "optima", "rachmistrz", "reset2_ksiega", "reset2_firma", "raks", "fakt", "symfonia",
-        "kpr", "buchalter", "mala_ksiegowosc", "jpk",
+        "optima",
+        "rachmistrz",
+        "reset2_ksiega",
+        "reset2_firma",
+        "raks",
+        "fakt",
+        "symfonia",
+        "kpr",
+        "buchalter",
+        "mala_ksiegowosc",
+        "jpk",
     ],  # fmt: skip
 }
 

@@ -68,23 +68,21 @@ class CompanyOutcome:
 def build_items(kind: str, frame: pd.DataFrame) -> list[Item]:
     """Panel items from a merged frame of one data type."""
     amount_column, tax_column = ITEM_FIELDS[kind]
-    items = []
-    for row in frame.to_dict(orient="records"):
-        items.append(
-            Item.create(
-                nip=row["nip"],
-                data_type=kind,
-                period=row["period"],
-                tax=row[tax_column] if tax_column else None,
-                kind=row.get("kind") or "S",
-                amount=int(row[amount_column]),
-                due_date=_date_or_none(row.get("due_date")),
-                account=_str_or_none(row.get("account")),
-                source=row["source"],
-                details={column: _int_or_none(row.get(column)) for column in DETAIL_COLUMNS[kind]},
-            )
+    return [
+        Item.create(
+            nip=row["nip"],
+            data_type=kind,
+            period=row["period"],
+            tax=row[tax_column] if tax_column else None,
+            kind=row.get("kind") or "S",
+            amount=int(row[amount_column]),
+            due_date=_date_or_none(row.get("due_date")),
+            account=_str_or_none(row.get("account")),
+            source=row["source"],
+            details={column: _int_or_none(row.get(column)) for column in DETAIL_COLUMNS[kind]},
         )
-    return items
+        for row in frame.to_dict(orient="records")
+    ]
 
 
 def company_model(row: dict[str, object]) -> Company:
@@ -162,7 +160,7 @@ def _upload_company(
             client.upsert_company(company)
         changed = [item for item in items if _changed(item, existing)]
         if changed:
-            client.upsert_items(nip, changed)
+            client.upsert_items(nip, changed, sent_by=plan.sent_by)
         outcome.uploaded, outcome.unchanged = len(changed), len(items) - len(changed)
         outcome.status = "uploaded" if changed else "unchanged"
         outcome.approved = _approve(client, items, changed, existing, plan)

@@ -1,4 +1,4 @@
-"""Frames are stored one file per asset and month, so re-syncing a month replaces just that month."""
+"""Frames are stored one file per asset and month: re-syncing a month replaces just that month."""
 
 import os
 from pathlib import Path

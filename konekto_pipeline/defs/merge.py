@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from konekto_pipeline.defs.metadata import markdown_table
 from konekto_pipeline.defs.partitions import monthly
 from konekto_pipeline.defs.resources import SettingsResource
 from konekto_pipeline.merge import Merged, merge_companies, merge_data
@@ -91,15 +92,14 @@ def _by_program(frames: dict[str, pd.DataFrame], suffix: str) -> dict[str, pd.Da
 
 def _log_rejections(context: dg.AssetExecutionContext, merged: Merged) -> None:
     for rejection in merged.rejections:
-        context.log.warning("NIP %s (%s) left out: %s", rejection.nip, rejection.source,
-                            rejection.reason)
+        context.log.warning(
+            "NIP %s (%s) left out: %s", rejection.nip, rejection.source, rejection.reason
+        )
 
 
 def _sources_table(frame: pd.DataFrame) -> str:
-    lines = ["| NIP | name | ZUS | taxes | summaries |", "|---|---|---|---|---|"]
-    for row in frame.loc[frame["status"] == "ok"].itertuples():
-        lines.append(
-            f"| {row.nip} | {row.name} | {row.zus_source or '–'} | {row.taxes_source or '–'} "
-            f"| {row.summaries_source or '–'} |"
-        )
-    return "\n".join(lines)
+    ok = frame.loc[frame["status"] == "ok"]
+    columns = ["nip", "name", "zus_source", "taxes_source", "summaries_source"]
+    return markdown_table(
+        ["NIP", "name", "ZUS", "taxes", "summaries"], ok[columns].itertuples(index=False)
+    )

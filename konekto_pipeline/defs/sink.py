@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from konekto_pipeline.defs.metadata import markdown_table
 from konekto_pipeline.defs.partitions import monthly
 from konekto_pipeline.defs.resources import PanelResource, SettingsResource
 from konekto_pipeline.schemas import DATA_TYPES
@@ -83,11 +84,5 @@ def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
 
 
 def _outcome_table(rows: list[dict[str, object]]) -> str:
-    lines = ["| NIP | name | status | uploaded | unchanged | approved | reason |"]
-    lines.append("|---|---|---|---|---|---|---|")
-    for row in rows:
-        lines.append(
-            f"| {row['nip']} | {row['name']} | {row['status']} | {row['uploaded']} "
-            f"| {row['unchanged']} | {row['approved']} | {row['reason']} |"
-        )
-    return "\n".join(lines)
+    columns = ["nip", "name", "status", "uploaded", "unchanged", "approved", "reason"]
+    return markdown_table(columns, ([row[c] for c in columns] for row in rows))
