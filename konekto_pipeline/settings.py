@@ -107,9 +107,10 @@ class UpdateSettings(_Strict):
     companies: Literal["all"] | list[str] = "all"
     data_types: list[DataType] = Field(default_factory=lambda: ["zus", "taxes", "summaries"])
 
-    @field_validator("companies")
+    @field_validator("companies", mode="before")
     @classmethod
     def _valid_nips(cls, value: Any) -> Any:
+        # A NIP written without quotes in YAML arrives as a number.
         if isinstance(value, list):
             return [validate_nip(str(nip)) for nip in value]
         return value
@@ -145,6 +146,12 @@ class Settings(_Strict):
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     storage_dir: Path = Path(".konekto")
     base_dir: Path = Path(".")
+
+    @field_validator("companies", mode="before")
+    @classmethod
+    def _nip_keys_as_text(cls, value: Any) -> Any:
+        # A NIP key written without quotes in YAML arrives as a number.
+        return {str(key): item for key, item in value.items()} if isinstance(value, dict) else value
 
     @field_validator("companies")
     @classmethod
