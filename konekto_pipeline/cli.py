@@ -7,6 +7,7 @@ command line is what runs from the launchpad.
 import argparse
 import json
 import os
+import shlex
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy.exc
 
 from konekto_pipeline.defs.automation import month_range_tags, open_months
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
@@ -24,6 +26,18 @@ from konekto_pipeline.settings import Settings, SettingsError, load_settings
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_COMPANY_FAILED = 3
+INSTANCE_YAML = """# Dagster instance of this office; dagster.yaml in the repository has more options.
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    tag_concurrency_limits:
+      - key: dagster/job_name
+        value: sync
+        limit: 1
+"""
 
 
 @dataclass
@@ -81,6 +95,9 @@ def _instance(settings: Settings) -> dg.DagsterInstance:
         return dg.DagsterInstance.get()
     folder = settings.resolve(settings.storage_dir) / "dagster"
     folder.mkdir(parents=True, exist_ok=True)
+    instance_yaml = folder / "dagster.yaml"
+    if not instance_yaml.exists():  # so `DAGSTER_HOME=<folder> dagster dev` finds the same setup
+        instance_yaml.write_text(INSTANCE_YAML, encoding="utf-8")
     return dg.DagsterInstance.local_temp(
         tempdir=str(folder), overrides={"telemetry": {"enabled": False}}
     )
@@ -136,6 +153,11 @@ def print_report(report: SyncReport) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    details = [o for o in report.outcomes if o["reason"] and len(str(o["reason"])) > 70]
+    if details:
+        print("\nReasons in full:")
+        for outcome in details:
+            print(f"  - NIP {outcome['nip']}: {outcome['reason']}")
     if report.name_conflicts:
         print("\nNames that differ between programs (settle with `name` in the settings):")
         for conflict in report.name_conflicts:
@@ -191,13 +213,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"Syncing {office.first_period}..{office.last_period} into {office.panel_database}\n")
     report = run_sync(office.settings_path, office.first_period, office.last_period)
     print_report(report)
+    konekto = _this_command()
     print(
-        f"\nSee the panel: konekto panel serve --db {office.panel_database}\n"
-        f"Dump it:       konekto panel dump --db {office.panel_database}\n"
-        f"Sync again:    konekto sync --settings {office.settings_path} "
+        f"\nSee the panel: {konekto} panel serve --db {office.panel_database}\n"
+        f"Dump it:       {konekto} panel dump --db {office.panel_database}\n"
+        f"Sync again:    {konekto} sync --settings {office.settings_path} "
         f"--from {office.first_period} --to {office.last_period}"
     )
     return _exit_code(report)
+
+
+def _this_command() -> str:
+    """How the user started konekto (`.venv/bin/konekto`), so printed commands work as shown."""
+    invoked = Path(sys.argv[0])
+    return shlex.quote(str(invoked)) if invoked.name == "konekto" else "konekto"
 
 
 def _cmd_panel_serve(args: argparse.Namespace) -> int:
@@ -214,8 +243,13 @@ def _cmd_panel_dump(args: argparse.Namespace) -> int:
 
     if not Path(args.db).exists():
         raise FileNotFoundError(f"panel database {args.db} does not exist")
-    for item in dump(_sqlite_url(args.db)):
-        print(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str))
+    try:
+        for item in dump(_sqlite_url(args.db)):
+            print(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str))
+    except sqlalchemy.exc.DatabaseError as error:
+        raise ValueError(f"{args.db} is not a panel database ({error.orig})") from None
+    except BrokenPipeError:  # `konekto panel dump | head` stopped reading: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -262,9 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (SettingsError, InvalidIdentifier, ValueError, FileNotFoundError) as error:
+    except (SettingsError, InvalidIdentifier, ValueError, OSError) as error:
         print(f"konekto: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("konekto: interrupted", file=sys.stderr)
+        return EXIT_RUN_FAILED
 
 
 if __name__ == "__main__":

@@ -201,8 +201,15 @@ def load_settings(path: str | Path) -> Settings:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise SettingsError(f"{path}: settings file not found") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read the settings file ({error.strerror})") from None
     except yaml.YAMLError as error:
-        raise SettingsError(f"{path}: not valid YAML: {error}") from None
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise SettingsError(f"{path}: not valid YAML{line}: {problem}") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: the top level must be a mapping of keys")
     return parse_settings(data, path.parent, origin=str(path))

@@ -118,6 +118,11 @@ def _select(
         for row in companies.loc[companies["status"] != "ok"].to_dict(orient="records")
         if plan.nips is None or row["nip"] in plan.nips
     ]
+    outcomes += [
+        CompanyOutcome(nip, "", "not found", reason="no company with this NIP in enabled programs")
+        for nip in sorted(plan.nips or set())
+        if nip not in set(companies["nip"])
+    ]
     ok = companies.loc[companies["status"] == "ok"]
     wanted = ok["nip"].isin(set(update_list)) if update_list is not None else ok["nip"].notna()
     if plan.nips is not None:

@@ -5,7 +5,18 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES_DIR = Path(os.environ.get("KONEKTO_SAMPLES_DIR", "/work/shared/samples"))
+REPO_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+MACHINE_SAMPLES = Path("/work/shared/samples")
+
+
+def _samples_dir() -> Path:
+    """KONEKTO_SAMPLES_DIR, else ../shared/samples beside the checkout, else the machine's."""
+    if os.environ.get("KONEKTO_SAMPLES_DIR"):
+        return Path(os.environ["KONEKTO_SAMPLES_DIR"])
+    return REPO_SAMPLES if REPO_SAMPLES.is_dir() else MACHINE_SAMPLES
+
+
+SAMPLES_DIR = _samples_dir()
 
 
 @pytest.fixture

@@ -227,3 +227,27 @@ def test_cli_rejects_an_invalid_nip_option(tmp_path, capsys):
     office = create_demo_office(tmp_path, companies=2, last_period=LAST, month_count=1)
     assert main(["sync", "--settings", str(office.settings_path), "--nip", "1234567890"]) == 2
     assert "1234567890" in capsys.readouterr().err
+
+
+def test_a_missing_program_folder_fails_the_run_instead_of_syncing_without_it(tmp_path):
+    office = create_demo_office(tmp_path, companies=3, last_period=LAST, month_count=1)
+    shutil.rmtree(office.folder / "jpk")
+    report = run_sync(office.settings_path, LAST, LAST)
+    assert not report.success
+    assert any("programs.jpk.folder" in error for error in report.errors)
+    assert not office.panel_database.exists() or _items(office.panel_database) == []
+
+
+def test_a_nip_that_is_no_client_is_reported_as_not_found(tmp_path):
+    office = create_demo_office(tmp_path, companies=2, last_period=LAST, month_count=1)
+    report = run_sync(office.settings_path, LAST, LAST, nips=["5260250274"])
+    assert [(o["nip"], o["status"]) for o in report.outcomes] == [("5260250274", "not found")]
+
+
+def test_cli_explains_a_directory_given_as_settings_and_a_file_that_is_no_panel(tmp_path, capsys):
+    assert main(["sync", "--settings", str(tmp_path)]) == 2
+    assert "cannot read the settings file" in capsys.readouterr().err
+    not_a_db = tmp_path / "konekto.yaml"
+    not_a_db.write_text("panel: {database: p}\n", encoding="utf-8")
+    assert main(["panel", "dump", "--db", str(not_a_db)]) == 2
+    assert "is not a panel database" in capsys.readouterr().err

@@ -2,12 +2,21 @@
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from konekto_pipeline.settings import Settings
 from konekto_pipeline.sources.base import SourceData
 from konekto_pipeline.sources.jpk.reader import JpkReader
 from konekto_pipeline.sources.kedu.reader import KeduReader
+
+
+class SourceUnavailable(Exception):
+    """A program is enabled but cannot be read at all (a folder or server that is not there).
+
+    Raised rather than reported as a problem: syncing on without the program would replace its
+    data in the panel with another program's (a KEDU short name for a JPK full name).
+    """
 
 
 class Reader(Protocol):
@@ -29,18 +38,27 @@ class ProgramSpec:
         return None if program is None else self.make_reader(program, settings)
 
 
+def _folder(key: str, program: Any, settings: Settings) -> Path:
+    folder = settings.resolve(program.folder)
+    if not folder.is_dir():
+        raise SourceUnavailable(
+            f"{key}: folder {folder} does not exist (programs.{key}.folder in the settings)"
+        )
+    return folder
+
+
 PROGRAMS: tuple[ProgramSpec, ...] = (
     ProgramSpec(
         key="jpk",
         title="JPK_V7M / JPK_V7K files (VAT)",
         data_types=("taxes", "summaries"),
-        make_reader=lambda program, settings: JpkReader(settings.resolve(program.folder)),
+        make_reader=lambda program, settings: JpkReader(_folder("jpk", program, settings)),
     ),
     ProgramSpec(
         key="kedu",
         title="KEDU files from Płatnik (ZUS DRA)",
         data_types=("zus",),
-        make_reader=lambda program, settings: KeduReader(settings.resolve(program.folder)),
+        make_reader=lambda program, settings: KeduReader(_folder("kedu", program, settings)),
     ),
 )
 
