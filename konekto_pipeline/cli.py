@@ -26,7 +26,7 @@ from konekto_pipeline.settings import Settings, SettingsError, load_settings
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_COMPANY_FAILED = 3
-INSTANCE_YAML = """# Dagster instance of this office; dagster.yaml in the repository has more options.
+INSTANCE_YAML = """# Dagster instance of this office; the repository's dagster.yaml has more.
 telemetry:
   enabled: false
 run_coordinator:
