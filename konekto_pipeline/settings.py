@@ -66,9 +66,62 @@ class FolderProgram(_Strict):
     folder: Path
 
 
+class SqlProgram(_Strict):
+    """A program keeping its data in MS SQL Server (Optima, Płatnik, Rachmistrz, Reset2).
+
+    `server` is "HOST\\INSTANCE", "HOST" or "host,port". With `auth: sql` the password is read
+    from the environment variable named by `password_env`, never from this file. `database` is
+    the program's database (for Optima its configuration database); `databases` lists company
+    databases where the program has one per company and the office wants to name them. `url`
+    replaces SQL Server with any SQLAlchemy URL, `{database}` standing for a database name: the
+    demo office and the tests read SQLite files or PostgreSQL databases through the same code.
+    """
+
+    enabled: bool = True
+    server: str = ""
+    database: str | None = None
+    databases: list[str] | None = None
+    auth: Literal["sql", "windows"] = "sql"
+    user: str | None = None
+    password_env: str | None = None
+    driver: str | None = None
+    encrypt: bool | None = None
+    trust_server_certificate: bool = False
+    login_timeout: int = Field(default=15, gt=0)
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "SqlProgram":
+        if not self.server and not self.url:
+            raise ValueError("give 'server' (HOST\\INSTANCE or host,port) or 'url'")
+        if self.auth == "sql" and not self.url and not self.user:
+            raise ValueError("'user' is required with auth: sql (or use auth: windows)")
+        return self
+
+
+class PlatnikProgram(SqlProgram):
+    """Płatnik on SQL Server (as `SqlProgram`) or in an Access file (`access_file`)."""
+
+    server: str = ""
+    access_file: Path | None = None
+    access_password_env: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _access_needs_no_server(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("access_file") and not data.get("url"):
+            return {"server": "", **data, "url": data.get("url") or "access"}
+        return data
+
+
 class Programs(_Strict):
     jpk: FolderProgram | None = None
     kedu: FolderProgram | None = None
+    optima: SqlProgram | None = None
+    platnik: PlatnikProgram | None = None
+    rachmistrz: SqlProgram | None = None
+    reset2_firma: SqlProgram | None = None
+    reset2_ksiega: SqlProgram | None = None
 
     def enabled(self) -> dict[str, Any]:
         return {
