@@ -88,6 +88,11 @@ class TableReader:
             columns = inspector.get_columns(spec.name, schema=spec.schema)
         except sa.exc.NoSuchTableError:
             raise SchemaMismatch(self.program, spec.qualified, "table is missing") from None
+        except sa.exc.DBAPIError as error:  # e.g. SQLite: the schema is not there at all
+            reason = str(error.orig).splitlines()[0]
+            raise SchemaMismatch(
+                self.program, spec.qualified, f"table is missing or unreadable ({reason})"
+            ) from None
         if not columns:  # some dialects answer an empty list for a missing table
             raise SchemaMismatch(self.program, spec.qualified, "table is missing")
         return {column["name"].casefold(): (column["name"], column["type"]) for column in columns}
