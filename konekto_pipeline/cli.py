@@ -223,6 +223,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _exit_code(report)
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from konekto_pipeline.checks import check_all
+
+    settings = load_settings(args.settings)
+    results = check_all(settings, token=os.environ.get("KONEKTO_PANEL_TOKEN") or None)
+    for result in results:
+        mark = {True: "OK  ", False: "FAIL", None: "off "}[result.ok]
+        print(f"{mark} {result.name}: {result.message}")
+    return EXIT_RUN_FAILED if any(result.ok is False for result in results) else 0
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from konekto_pipeline.checks import probe_program
+    from konekto_pipeline.sources.registry import PROGRAMS_BY_KEY
+
+    found = probe_program(PROGRAMS_BY_KEY[args.program], load_settings(args.settings))
+    print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
 def _this_command() -> str:
     """How the user started konekto (`.venv/bin/konekto`), so printed commands work as shown."""
     invoked = Path(sys.argv[0])
@@ -257,6 +277,12 @@ def _sqlite_url(path: str) -> str:
     return path if "://" in path else f"sqlite:///{Path(path).resolve()}"
 
 
+def _program_keys() -> list[str]:
+    from konekto_pipeline.sources.registry import PROGRAMS
+
+    return [spec.key for spec in PROGRAMS]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="konekto", description="Sync an accounting office's ZUS, taxes and summaries."
@@ -277,6 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--nip", action="append", help="update only this company (repeatable)")
     sync.add_argument("--data-type", action="append", choices=DATA_TYPES, help="repeatable")
     sync.set_defaults(handler=_cmd_sync)
+
+    check = commands.add_parser("check", help="test the connection to every enabled program")
+    check.add_argument("--settings", required=True, help="the office's konekto.yaml")
+    check.set_defaults(handler=_cmd_check)
+
+    probe = commands.add_parser("probe", help="list what a program holds (read-only)")
+    probe.add_argument("program", choices=_program_keys())
+    probe.add_argument("--settings", required=True, help="the office's konekto.yaml")
+    probe.set_defaults(handler=_cmd_probe)
 
     panel = commands.add_parser("panel", help="the reference office panel")
     panel_commands = panel.add_subparsers(dest="panel_command", required=True)

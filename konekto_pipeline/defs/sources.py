@@ -85,11 +85,11 @@ def _read(
     settings: SettingsResource,
     periods: Collection[str] | None,
 ) -> SourceData:
-    reader = spec.reader(settings.load())
-    if reader is None:
-        context.log.info("%s is not enabled in the settings; nothing to read", spec.key)
-        return SourceData()
-    data = reader.read(periods)
+    with spec.open(settings.load()) as reader:
+        if reader is None:
+            context.log.info("%s is not enabled in the settings; nothing to read", spec.key)
+            return SourceData()
+        data = reader.read(periods)
     for problem in data.problems:
         context.log.warning("%s", problem)
     return data

@@ -1,6 +1,7 @@
 """One declarative description per accounting program; the Dagster groups are built from these."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,12 +31,15 @@ class ProgramSpec:
     key: str
     title: str
     data_types: tuple[str, ...]
-    make_reader: Callable[[Any, Settings], Reader]
+    make_reader: Callable[[Any, Settings, ExitStack], Reader]
 
-    def reader(self, settings: Settings) -> Reader | None:
-        """The program's reader, or None when the office has not enabled the program."""
+    @contextmanager
+    def open(self, settings: Settings) -> Iterator[Reader | None]:
+        """The program's reader (None when the office has not enabled the program); its
+        connections are closed on leaving."""
         program = settings.programs.enabled().get(self.key)
-        return None if program is None else self.make_reader(program, settings)
+        with ExitStack() as stack:
+            yield None if program is None else self.make_reader(program, settings, stack)
 
 
 def _folder(key: str, program: Any, settings: Settings) -> Path:
@@ -52,13 +56,13 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         key="jpk",
         title="JPK_V7M / JPK_V7K files (VAT)",
         data_types=("taxes", "summaries"),
-        make_reader=lambda program, settings: JpkReader(_folder("jpk", program, settings)),
+        make_reader=lambda program, settings, stack: JpkReader(_folder("jpk", program, settings)),
     ),
     ProgramSpec(
         key="kedu",
         title="KEDU files from Płatnik (ZUS DRA)",
         data_types=("zus",),
-        make_reader=lambda program, settings: KeduReader(_folder("kedu", program, settings)),
+        make_reader=lambda program, settings, stack: KeduReader(_folder("kedu", program, settings)),
     ),
 )
 
