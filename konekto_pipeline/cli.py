@@ -20,8 +20,9 @@ import sqlalchemy.exc
 from konekto_pipeline.defs.automation import month_range_tags, open_months
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
 from konekto_pipeline.domain.periods import months, parse_period
+from konekto_pipeline.office import load_office, office_lock
 from konekto_pipeline.schemas import DATA_TYPES
-from konekto_pipeline.settings import Settings, SettingsError, load_settings
+from konekto_pipeline.settings import Settings, SettingsError
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -67,7 +68,7 @@ def run_sync(
     """Run the `sync` job in process for the months first..last and collect its outcome."""
     from konekto_pipeline.definitions import build_definitions
 
-    settings = load_settings(settings_path)
+    settings = load_office(settings_path)
     job = build_definitions(str(Path(settings_path).resolve())).resolve_job_def("sync")
     config = {
         "approve": approve,
@@ -75,7 +76,8 @@ def run_sync(
         "nips": nips or [],
         "data_types": data_types or list(DATA_TYPES),
     }
-    with _instance(settings) as instance:
+    waiting = "konekto: another sync of this office is running; waiting for it to finish"
+    with office_lock(settings, waiting), _instance(settings) as instance:
         result = job.execute_in_process(
             run_config={
                 "ops": {"konektosmart": {"config": config}},
@@ -226,7 +228,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from konekto_pipeline.checks import check_all
 
-    settings = load_settings(args.settings)
+    settings = load_office(args.settings)
     results = check_all(settings, token=os.environ.get("KONEKTO_PANEL_TOKEN") or None)
     for result in results:
         mark = {True: "OK  ", False: "FAIL", None: "off "}[result.ok]
@@ -238,7 +240,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     from konekto_pipeline.checks import probe_program
     from konekto_pipeline.sources.registry import PROGRAMS_BY_KEY
 
-    found = probe_program(PROGRAMS_BY_KEY[args.program], load_settings(args.settings))
+    found = probe_program(PROGRAMS_BY_KEY[args.program], load_office(args.settings))
     print(json.dumps(found, ensure_ascii=False, indent=2, default=str))
     return 0
 

@@ -18,7 +18,7 @@ from konekto_pipeline.sources.registry import PROGRAMS_BY_KEY
 COMPANY_FIELDS = ("regon", "email", "phone", "legal_form", "tax_form", "vat_period")
 MERGED_COMPANY_COLUMNS = [
     "nip", "name", *COMPANY_FIELDS, "zus_account", "programs", "names", "name_conflict",
-    *(f"{data_type}_source" for data_type in DATA_TYPES), "status", "reason",
+    *(f"{data_type}_source" for data_type in DATA_TYPES), "status", "reason", "notes",
 ]  # fmt: skip
 _DEDUP_KEYS = {
     "zus": ["nip", "period"],
@@ -44,7 +44,14 @@ class Merged:
 
 
 def merge_companies(frames: dict[str, pd.DataFrame], settings: Settings) -> Merged:
-    """One row per NIP: name, contact data, which program supplies what; rejected ones too."""
+    """One row per NIP: name, contact data, which program supplies what; rejected ones too.
+
+    A wrong optional field (a REGON of 5 digits, an unknown tax form) does not cost the company
+    its data from that program: the field is left out and the company's `notes` say so.
+    """
+    notes: dict[str, list[str]] = {}
+    frames = {program: _without_bad_optional_fields(program, frame, notes)
+              for program, frame in frames.items()}  # fmt: skip
     valid_frames, rejections = _validated("companies", frames)
     union = pd.concat(valid_frames, ignore_index=True) if valid_frames else pd.DataFrame()
     rows = [] if union.empty else [
@@ -57,7 +64,24 @@ def merge_companies(frames: dict[str, pd.DataFrame], settings: Settings) -> Merg
         if rejection.nip and rejection.nip not in merged_nips
     ]
     frame = pd.DataFrame(rows, columns=MERGED_COMPANY_COLUMNS)
+    frame["notes"] = frame["nip"].map(lambda nip: "; ".join(notes.get(nip, [])) or None)
     return Merged(frame.sort_values("nip", ignore_index=True), rejections)
+
+
+def _without_bad_optional_fields(
+    program: str, frame: pd.DataFrame, notes: dict[str, list[str]]
+) -> pd.DataFrame:
+    failures = validate("companies", frame).row_failures
+    optional = failures.loc[failures["column"].isin(COMPANY_FIELDS)]
+    if optional.empty:
+        return frame
+    frame = frame.copy()
+    for failure in optional.itertuples():
+        frame.loc[failure.index, failure.column] = None
+        notes.setdefault(str(failure.nip), []).append(
+            f"{program}: {failure.column} {failure.value!r} is not valid and was left out"
+        )
+    return frame
 
 
 def merge_data(

@@ -152,7 +152,7 @@ class Validation:
 def validate(kind: str, frame: pd.DataFrame) -> Validation:
     """Validate a frame lazily and split it into valid rows and per-company failures."""
     schema = SCHEMAS[kind]
-    failure_columns = ["source", "source_company_id", "nip", "column", "check", "value"]
+    failure_columns = ["index", "source", "source_company_id", "nip", "column", "check", "value"]
     try:
         valid = schema.validate(frame, lazy=True)
         return Validation(valid, pd.DataFrame(columns=failure_columns), [])
@@ -168,6 +168,7 @@ def validate(kind: str, frame: pd.DataFrame) -> Validation:
     bad_index = pd.Index(row_cases["index"].unique())
     failures = pd.DataFrame(
         {
+            "index": row_cases["index"].to_numpy(),
             "source": frame.loc[row_cases["index"], "source"].to_numpy(),
             "source_company_id": frame.loc[row_cases["index"], "source_company_id"].to_numpy(),
             "nip": frame.loc[row_cases["index"], "nip"].to_numpy(),

@@ -18,6 +18,12 @@ DataType = Literal["zus", "taxes", "summaries"]
 DO_NOT_UPDATE = "do_not_update"
 SETTINGS_ENV_VAR = "KONEKTO_SETTINGS"
 
+# Every program konekto-pipeline reads or will read (DESIGN.md §3), by its key.
+PROGRAM_KEYS = (
+    "optima", "platnik", "rachmistrz", "raks", "reset2_firma", "reset2_ksiega", "symfonia",
+    "fakt", "kpr", "buchalter", "mala_ksiegowosc", "jpk", "kedu",
+)  # fmt: skip
+
 # Which program wins for a data type when a NIP lives in several programs. Programs an office
 # has not enabled simply never match; an override in `companies` beats this order.
 DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
@@ -214,6 +220,8 @@ class Settings(_Strict):
         checked = {}
         for raw_nip, override in value.items():
             nip = validate_nip(str(raw_nip))
+            if nip in checked:
+                raise ValueError(f"{raw_nip!r} is NIP {nip} again; give each company once")
             if override.zus_account is not None:
                 account = validate_zus_account(override.zus_account, nip)
                 override = override.model_copy(update={"zus_account": account})

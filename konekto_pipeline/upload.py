@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from konekto_pipeline.panel.client import PanelClient
+from konekto_pipeline.panel.client import PanelClient, PanelError
 from konekto_pipeline.panel.contract import (
     ApproveRequest,
     Company,
@@ -58,10 +58,12 @@ class CompanyOutcome:
     approved: int = 0
     reason: str = ""
     periods: list[str] = field(default_factory=list)
+    unreachable: bool = False
 
     def as_row(self) -> dict[str, object]:
         row = asdict(self)
         row["periods"] = ",".join(self.periods)
+        del row["unreachable"]
         return row
 
 
@@ -103,11 +105,23 @@ def upload(
     nips = sorted(set(selected["nip"]))
     existing = client.digests(nips) if nips else {}
     known_companies = {c.nip: c for c in client.companies()} if nips else {}
+    unreachable: str | None = None
     for row in selected.to_dict(orient="records"):
-        outcomes.append(
-            _upload_company(client, row, items.get(row["nip"], []), existing, known_companies, plan)
+        if unreachable is not None:  # do not wait out the retries again for every company
+            outcomes.append(_not_attempted(row, unreachable))
+            continue
+        outcome = _upload_company(
+            client, row, items.get(row["nip"], []), existing, known_companies, plan
         )
+        if outcome.status == "failed" and outcome.unreachable:
+            unreachable = outcome.reason
+        outcomes.append(outcome)
     return sorted(outcomes, key=lambda outcome: outcome.nip)
+
+
+def _not_attempted(row: dict[str, object], why: str) -> CompanyOutcome:
+    reason = f"not attempted: the panel stopped answering ({why})"
+    return CompanyOutcome(str(row["nip"]), str(row["name"]), "failed", reason=reason)
 
 
 def _select(
@@ -118,9 +132,10 @@ def _select(
         for row in companies.loc[companies["status"] != "ok"].to_dict(orient="records")
         if plan.nips is None or row["nip"] in plan.nips
     ]
+    wanted_nips = set(plan.nips) if plan.nips else set(update_list or [])
     outcomes += [
         CompanyOutcome(nip, "", "not found", reason="no company with this NIP in enabled programs")
-        for nip in sorted(plan.nips or set())
+        for nip in sorted(wanted_nips)
         if nip not in set(companies["nip"])
     ]
     ok = companies.loc[companies["status"] == "ok"]
@@ -156,6 +171,7 @@ def _upload_company(
 ) -> CompanyOutcome:
     nip, name = str(row["nip"]), str(row["name"])
     outcome = CompanyOutcome(nip, name, "unchanged", periods=sorted({i.period for i in items}))
+    outcome.reason = _str_or_none(row.get("notes")) or ""
     if not items:
         outcome.status, outcome.reason = "no data", "no items for the selected months and types"
         return outcome
@@ -171,6 +187,7 @@ def _upload_company(
         outcome.approved = _approve(client, items, changed, existing, plan)
     except Exception as error:  # one company's failure must not stop the others
         outcome.status, outcome.reason = "failed", _safe_reason(error)
+        outcome.unreachable = isinstance(error, PanelError) and error.status is None
     return outcome
 
 

@@ -1,6 +1,7 @@
 """Frames are stored one file per asset and month: re-syncing a month replaces just that month."""
 
 import os
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -41,7 +42,7 @@ class FrameIOManager(dg.ConfigurableIOManager):
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    partial = path.with_suffix(".partial")
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.partial")
     frame.reset_index(drop=True).to_pickle(partial)
     os.replace(partial, path)
 

@@ -5,9 +5,10 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from konekto_pipeline.office import load_office
 from konekto_pipeline.panel.client import PanelClient
 from konekto_pipeline.panel.server import PanelThread
-from konekto_pipeline.settings import Settings, load_settings
+from konekto_pipeline.settings import Settings
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -16,7 +17,7 @@ class SettingsResource(dg.ConfigurableResource):
     path: str
 
     def load(self) -> Settings:
-        return load_settings(self.path)
+        return load_office(self.path)
 
 
 class PanelResource(dg.ConfigurableResource):

@@ -17,6 +17,18 @@ _ONE_GROSZ = Decimal("0.01")
 _ONE_ZLOTY = Decimal("1")
 _GROSZE_PER_ZLOTY = 100
 
+# No client of an accounting office declares a trillion złoty: a larger value is a broken file,
+# and refusing it keeps every sum of many amounts inside the frames' 64-bit integers.
+MAX_AMOUNT_GROSZE = 10**12 * _GROSZE_PER_ZLOTY
+
+
+def check_amount(grosze: int) -> int:
+    """The amount, or ValueError when it is beyond any real declaration (a trillion złoty)."""
+    if abs(grosze) > MAX_AMOUNT_GROSZE:
+        raise ValueError(f"Amount of {grosze // _GROSZE_PER_ZLOTY} zł is beyond any real figure")
+    return grosze
+
+
 # Digits with an optional sign and either decimal separator; whitespace (thousands separators,
 # also non-breaking spaces) is removed before matching. "1.476,32" is refused as ambiguous.
 _AMOUNT_PATTERN = re.compile(r"[+-]?\d+(?:[.,]\d+)?", re.ASCII)
@@ -75,13 +87,13 @@ def to_grosze(value: str | Decimal) -> int:
     if in_grosze != amount:
         raise ValueError(f"Amount {value!r} has more than 2 decimal places")
 
-    return _decimal_zloty_to_grosze(in_grosze)
+    return check_amount(_decimal_zloty_to_grosze(in_grosze))
 
 
 def zloty_to_grosze(value: int) -> int:
     """Converts a whole-złoty integer (e.g. a JPK_V7 P_ field) to grosze."""
     _require_int(value, "A whole-złoty amount")
-    return value * _GROSZE_PER_ZLOTY
+    return check_amount(value * _GROSZE_PER_ZLOTY)
 
 
 def round_tax_zloty(amount: Decimal | str) -> int:

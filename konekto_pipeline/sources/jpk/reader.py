@@ -291,9 +291,10 @@ def _grosze(row: Element, field: str) -> int:
         if not _DECIMAL.match(text):
             raise ValueError(text)
         return to_grosze(Decimal(text))
-    except (ValueError, InvalidOperation, ArithmeticError):
+    except (ValueError, InvalidOperation, ArithmeticError) as error:
         number = _text(row, "LpSprzedazy") or _text(row, "LpZakupu") or "?"
-        raise _BadFile(f"{_local(row.tag)} {number}: {field} is not an amount") from None
+        why = f"- {error}" if "beyond any real figure" in str(error) else "is not an amount"
+        raise _BadFile(f"{_local(row.tag)} {number}: {field} {why}") from None
 
 
 def _whole_zloty(fields: Element, name: str) -> int | None:
@@ -303,7 +304,10 @@ def _whole_zloty(fields: Element, name: str) -> int | None:
         return None
     if not _INTEGER.match(text):
         raise _BadFile(f"PozycjeSzczegolowe/{name} is not a whole non-negative number of złoty")
-    return zloty_to_grosze(int(text))
+    try:
+        return zloty_to_grosze(int(text))
+    except ValueError as error:
+        raise _BadFile(f"PozycjeSzczegolowe/{name}: {error}") from None
 
 
 def _small_int(parent: Element, name: str, low: int, high: int) -> int:

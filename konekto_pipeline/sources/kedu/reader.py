@@ -226,8 +226,9 @@ def _amount(element: Element, path: tuple[str, ...]) -> int | None:
         if not _AMOUNT.match(text):
             raise ValueError(text)
         return to_grosze(Decimal(text))
-    except (ValueError, InvalidOperation, ArithmeticError):
-        raise _BadInput(f"{'/'.join(path)} is not an amount") from None
+    except (ValueError, InvalidOperation, ArithmeticError) as error:
+        why = f"- {error}" if "beyond any real figure" in str(error) else "is not an amount"
+        raise _BadInput(f"{'/'.join(path)} {why}") from None
 
 
 def _check_balance(dra: _Dra, problems: list[SourceProblem]) -> bool:

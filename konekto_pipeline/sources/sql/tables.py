@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from konekto_pipeline.domain.money import check_amount
+
 
 class SchemaMismatch(Exception):
     """A table or a required column the table map expects is not in the database."""
@@ -99,6 +101,15 @@ class TableReader:
 
 
 def grosze_from_db(value: object, where: str) -> int:
+    """Integer grosze from a money value as a database driver returns it (see `_grosze`)."""
+    grosze = _grosze(value, where)
+    try:
+        return check_amount(grosze)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def _grosze(value: object, where: str) -> int:
     """Integer grosze from a money value as a database driver returns it.
 
     DECIMAL/NUMERIC columns arrive as `Decimal` (exact). A float arrives where the database keeps
