@@ -119,6 +119,14 @@ class PlatnikProgram(SqlProgram):
             return {"server": "", **data, "url": data.get("url") or "access"}
         return data
 
+    @model_validator(mode="after")
+    def _one_database(self) -> "PlatnikProgram":
+        if self.databases is not None:
+            raise ValueError("Płatnik keeps every payer in one database: use 'database'")
+        if self.access_file is None and not self.database:
+            raise ValueError("give 'database' (Płatnik's SQL Server database) or 'access_file'")
+        return self
+
 
 class Programs(_Strict):
     jpk: FolderProgram | None = None

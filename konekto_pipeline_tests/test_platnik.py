@@ -690,13 +690,9 @@ def test_an_unreachable_postgresql_server_raises_a_connection_error() -> None:
     assert raised.value.reason.startswith("cannot reach postgresql server 127.0.0.1:1")
 
 
-def test_sql_settings_without_a_database_name_say_which_setting_to_fill(tmp_path: Path) -> None:
-    template = f"sqlite:///{tmp_path}/{{database}}.sqlite"
-    server = SqlServer(SqlServerTarget(url_template=template), program="platnik")
-    reader = PlatnikReader(PlatnikProgram(url=template), server=server)
-
-    with pytest.raises(SqlConnectionError, match="set programs.platnik.database"):
-        reader.check()
+def test_sql_settings_without_a_database_name_are_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match="give 'database'"):
+        PlatnikProgram(url="sqlite:///{database}.sqlite")
 
 
 def test_the_reader_needs_exactly_one_backend(tmp_path: Path) -> None:
