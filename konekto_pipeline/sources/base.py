@@ -1,6 +1,7 @@
 """What every program's reader hands to the pipeline: four frames and the problems it met."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -36,3 +37,15 @@ class SourceData:
 
     def frame(self, kind: str) -> pd.DataFrame:
         return getattr(self, kind)
+
+
+def file_identity(path: Path) -> tuple[int, int]:
+    """Size and modification time: what tells a reader's cache that a file changed.
+
+    A file that vanished since the folder was listed gets (-1, -1): reading it then reports it.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns

@@ -13,6 +13,7 @@ Surprising parts:
   schema validation downstream reports it (and no micro-account is derived).
 """
 
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from konekto_pipeline.domain.identifiers import is_valid_nip, normalize_nip
 from konekto_pipeline.domain.money import to_grosze, zloty_to_grosze
 from konekto_pipeline.domain.periods import period as make_period
 from konekto_pipeline.schemas import empty_frame
-from konekto_pipeline.sources.base import SourceData, SourceProblem
+from konekto_pipeline.sources.base import SourceData, SourceProblem, file_identity
 from konekto_pipeline.sources.jpk import settings
 
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -102,10 +103,11 @@ class JpkReader:
             problems.append(_problem(self.folder, "the JPK folder does not exist"))
             return
         for path in _xml_files(self.folder):
-            try:
-                yield _read_file(path)
-            except _BadFile as bad:
-                problems.append(_problem(path, bad.message, bad.nip))
+            outcome = _read_file_once(path, *file_identity(path))
+            if isinstance(outcome, _BadFile):
+                problems.append(_problem(path, outcome.message, outcome.nip))
+            else:
+                yield outcome
 
 
 def _xml_files(folder: Path) -> list[Path]:
@@ -115,6 +117,19 @@ def _xml_files(folder: Path) -> list[Path]:
 
 def _problem(path: Path, message: str, nip: str | None = None) -> SourceProblem:
     return SourceProblem(program=settings.SOURCE, where=str(path), message=message, nip=nip)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _read_file_once(path: Path, size: int, modified_ns: int) -> "_Filing | _BadFile":
+    """A file's filing, or what is wrong with it, parsed once while it stays unchanged.
+
+    A run reads the folder for each of the group's assets (companies, taxes, summaries); the
+    key includes size and modification time, so a file that changed is parsed again.
+    """
+    try:
+        return _read_file(path)
+    except _BadFile as bad:
+        return bad
 
 
 def _read_file(path: Path) -> _Filing:

@@ -11,6 +11,7 @@ Surprising parts:
 - The ZUS account (NRS) is never derived: three of its digits are not public.
 """
 
+import functools
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from konekto_pipeline.domain.due_dates import due_date
 from konekto_pipeline.domain.identifiers import normalize_nip
 from konekto_pipeline.domain.money import to_grosze
 from konekto_pipeline.schemas import empty_frame
-from konekto_pipeline.sources.base import SourceData, SourceProblem
+from konekto_pipeline.sources.base import SourceData, SourceProblem, file_identity
 from konekto_pipeline.sources.kedu import settings
 
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
@@ -103,16 +104,28 @@ class KeduReader:
             problems.append(_problem(self.folder, "the KEDU folder does not exist"))
             return
         for path in _kedu_files(self.folder):
-            try:
-                elements = _dra_elements(_parse(path))
-            except _BadInput as bad:
-                problems.append(_problem(path, bad.message))
-                continue
-            for position, element in enumerate(elements):
-                try:
-                    yield _read_dra(path, position, element)
-                except _BadInput as bad:
-                    problems.append(_problem(path, bad.message, bad.nip))
+            documents, bad_inputs = _read_file_once(path, *file_identity(path))
+            problems += [_problem(path, bad.message, bad.nip) for bad in bad_inputs]
+            yield from documents
+
+
+@functools.lru_cache(maxsize=20_000)
+def _read_file_once(
+    path: Path, size: int, modified_ns: int
+) -> tuple[tuple["_Dra", ...], tuple[_BadInput, ...]]:
+    """A file's DRAs and what is wrong in it, parsed once while the file stays unchanged (a run
+    reads the folder for each of the group's assets; size and time in the key catch a change)."""
+    try:
+        elements = _dra_elements(_parse(path))
+    except _BadInput as bad:
+        return (), (bad,)
+    documents, bad_inputs = [], []
+    for position, element in enumerate(elements):
+        try:
+            documents.append(_read_dra(path, position, element))
+        except _BadInput as bad:
+            bad_inputs.append(bad)
+    return tuple(documents), tuple(bad_inputs)
 
 
 def _kedu_files(folder: Path) -> list[Path]:
