@@ -30,6 +30,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy import URL, make_url
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.util import LRUCache
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +313,7 @@ class SqlServer:
         self._database: str | None = None
         self._engine: Engine | None = None
         self._engine_database: str | None = None
+        self._compiled_cache: LRUCache = LRUCache(1000)
 
     def __enter__(self) -> "SqlServer":
         return self
@@ -373,8 +375,12 @@ class SqlServer:
         logger.debug("opening database %s", self.where(database))
         try:
             if self.target.url_template:
-                return self._template_engine(database).connect()
-            return self._open_sqlserver(database)
+                connection = self._template_engine(database).connect()
+            else:
+                connection = self._open_sqlserver(database)
+            # Every company database runs the same statements: compile them once per server,
+            # not once per database (an engine per SQLite file would start with an empty cache).
+            return connection.execution_options(compiled_cache=self._compiled_cache)
         except SqlConnectionError as error:
             self._located(error, database)
             raise
