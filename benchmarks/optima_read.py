@@ -46,8 +46,9 @@ def main() -> None:
 
     per_database = sorted(statements.values())
     rows = sum(len(data.frame(kind)) for kind in ("companies", "taxes", "summaries"))
-    print(f"pipeline read:   {reader_seconds:.2f} s wall, peak Python memory {peak / 2**20:.1f} MiB,"
-          f" max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")  # fmt: skip
+    print(f"pipeline read:   {reader_seconds:.2f} s wall, "
+          f"peak Python memory {peak / 2**20:.1f} MiB,"
+          f" max RSS {_max_rss_mib():.0f} MiB")  # fmt: skip
     print(
         f"frames:          {len(data.companies)} companies, {len(data.taxes)} tax rows, "
         f"{len(data.summaries)} summary rows ({rows} rows), {len(data.problems)} problems"
@@ -58,6 +59,10 @@ def main() -> None:
     )
     print(f"bare SELECT *:   {bare_seconds:.2f} s for {bare_rows} source rows")
     print(f"ratio:           {reader_seconds / bare_seconds:.2f}x the bare SELECT")
+
+
+def _max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _read(template: str, periods: list[str]):

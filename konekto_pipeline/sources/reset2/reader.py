@@ -1,0 +1,747 @@
+"""Reads RESET2's R2firma and R2księga: the office's companies, their taxes and book totals.
+
+One reader for both editions; `edition` picks the edition's table map in `settings` (all of it
+guessed: see there, and correct it with what `probe()` lists).
+
+Surprising parts:
+- VAT amounts depend on the company's declaration setting (VAT-7 or VAT-7K) and the months it
+  applies to. For every synced month with VAT amounts, a company whose setting does not cover
+  the month, or whose amounts were computed for the other declaration type, gets a problem
+  for that month and no VAT item: loading them would show the client a wrong amount or date.
+- A VAT-7K item carries the quarter's last month, so a month inside a quarter yields no VAT
+  item and no problem.
+- Archived companies (Aktywna = 0) are left out.
+- Statements per database, whatever the number of companies: 5 SELECTs (companies, declaration
+  settings, VAT, tax advances, book totals) plus one column lookup per table (5).
+"""
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from konekto_pipeline.domain.accounts import micro_account
+from konekto_pipeline.domain.due_dates import due_date
+from konekto_pipeline.domain.identifiers import (
+    is_valid_nip,
+    is_valid_regon,
+    normalize_nip,
+    normalize_regon,
+)
+from konekto_pipeline.domain.money import round_tax_grosze
+from konekto_pipeline.domain.periods import parse_period, period, quarter_end
+from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.settings import SqlProgram
+from konekto_pipeline.sources.base import SourceData, SourceProblem
+from konekto_pipeline.sources.reset2 import settings as table_maps
+from konekto_pipeline.sources.reset2.settings import Reset2Map
+from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, SqlServerTarget
+from konekto_pipeline.sources.sql.tables import (
+    SchemaMismatch,
+    TableReader,
+    TableSpec,
+    grosze_from_db,
+)
+
+logger = logging.getLogger(__name__)
+
+DATA_TYPES: tuple[str, ...] = ("taxes", "summaries")
+
+
+class _BadCompany(Exception):
+    """A company whose data cannot be loaded; the message says what to fix."""
+
+
+def make_server(
+    program: SqlProgram,
+    edition: Literal["firma", "ksiega"],
+    environ: Mapping[str, str] = os.environ,
+) -> SqlServer:
+    """The `SqlServer` for the office's Reset2 settings (password from `password_env`)."""
+    key = table_maps.SOURCES[edition]
+    password = None
+    if program.password_env:
+        password = environ.get(program.password_env)
+        if password is None:
+            raise SqlConnectionError(
+                f"the environment variable {program.password_env} (programs.{key}."
+                "password_env) is not set",
+                key,
+            )
+    target = SqlServerTarget(
+        server=program.server,
+        auth=program.auth,
+        user=program.user,
+        password=password,
+        driver=program.driver,
+        encrypt=program.encrypt,
+        trust_server_certificate=program.trust_server_certificate,
+        login_timeout=program.login_timeout,
+        url_template=program.url,
+    )
+    return SqlServer(target, sqlite_schemas=table_maps.SQLITE_SCHEMAS, program=key)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """A declaration setting: the VAT declaration filed from one month to another (or on)."""
+
+    tax: str
+    first: str
+    last: str | None
+
+    def covers(self, month: str) -> bool:
+        return self.first <= month and (self.last is None or month <= self.last)
+
+    def describe(self) -> str:
+        until = f" to {self.last}" if self.last else ""
+        return f"declaration type {self.tax} valid from {self.first}{until}"
+
+
+@dataclass
+class _Rows:
+    """Every row of one database, by company key, as the five SELECTs returned them."""
+
+    companies: list[sa.Row]
+    settings: dict[str, list[sa.Row]]
+    vat: dict[str, list[sa.Row]]
+    taxes: dict[str, list[sa.Row]]
+    ledger: dict[str, list[sa.Row]]
+
+
+@dataclass
+class _Company:
+    """One company's rows for the four frames, and the problems that spared the rest."""
+
+    source: str
+    company_id: str
+    where: str
+    row: dict[str, Any]
+    taxes: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+
+    @property
+    def nip(self) -> str:
+        return self.row["nip"]
+
+    def origin(self) -> dict[str, str]:
+        return {"source": self.source, "source_company_id": self.company_id, "nip": self.nip}
+
+    def problem(self, message: str) -> None:
+        self.problems.append(SourceProblem(self.source, self.where, message, self.nip))
+
+
+class Reset2Reader:
+    """Reads the companies of an R2firma or R2księga database (or several databases)."""
+
+    def __init__(
+        self, server: SqlServer, settings: SqlProgram, edition: Literal["firma", "ksiega"]
+    ) -> None:
+        if edition not in table_maps.TABLE_MAPS:
+            raise ValueError(f"edition must be one of {table_maps.EDITIONS}, not {edition!r}")
+        self.server = server
+        self.settings = settings
+        self.edition = edition
+        self.map: Reset2Map = table_maps.TABLE_MAPS[edition]
+        self.program = self.map.program
+
+    def read(self, periods: Collection[str] | None = None) -> SourceData:
+        """Active companies; their taxes and summaries of `periods` (all when None).
+
+        A database that cannot be used is a problem and the others load; when none could be
+        opened at all, SqlConnectionError is raised.
+        """
+        wanted = None if periods is None else sorted({_checked(value) for value in periods})
+        databases = self.databases()
+        companies: list[_Company] = []
+        problems: list[SourceProblem] = []
+        unreachable: list[SqlConnectionError] = []
+        for database in databases:
+            try:
+                rows = self._select(database, wanted)
+            except SqlConnectionError as error:
+                unreachable.append(error)
+                problems.append(SourceProblem(self.program, database, error.reason))
+                continue
+            except (SchemaMismatch, sa.exc.SQLAlchemyError) as error:
+                message = f"{_reason(self.program, error)}; no company of it is read"
+                problems.append(SourceProblem(self.program, database, message))
+                continue
+            companies += self._companies(database, rows, wanted, problems, len(databases) > 1)
+        if databases and len(unreachable) == len(databases):
+            raise unreachable[0]
+        problems += [problem for company in companies for problem in company.problems]
+        logger.info(
+            "%s: %d companies read from %d databases, %d problems",
+            self.program,
+            len(companies),
+            len(databases),
+            len(problems),
+        )
+        return SourceData(
+            companies=_frame("companies", [company.row for company in companies]),
+            taxes=_frame("taxes", [row for company in companies for row in company.taxes]),
+            summaries=_frame("summaries", [r for company in companies for r in company.summaries]),
+            problems=problems,
+        )
+
+    def databases(self) -> list[str]:
+        """The databases to read: `database`, then any listed in `databases`."""
+        names = [self.settings.database] if self.settings.database else []
+        names += self.settings.databases or []
+        if not names:
+            raise SqlConnectionError(
+                f"no database given: set programs.{self.program}.database", self.program
+            )
+        return list(dict.fromkeys(names))
+
+    def check(self) -> str:
+        """Open each database, bind the mapped tables and count the companies.
+
+        Returns "works: ..." or raises SqlConnectionError / SchemaMismatch (naming the
+        database, table and column) with what to fix.
+        """
+        found = []
+        for database in self.databases():
+            with self.server.connect(database) as connection:
+                tables = TableReader(connection, self.program)
+                for spec in self.map.specs:
+                    _bind(tables, spec, database)
+                active, archived = _count_companies(tables, self.map)
+            found.append(f"{active} companies ({archived} archived) in database {database}")
+        return "works: " + "; ".join(found)
+
+    def probe(self) -> dict[str, object]:
+        """Every table and column of each database, and how the table map fits them."""
+        return {
+            "program": self.program,
+            "databases": [self._probe_database(database) for database in self.databases()],
+        }
+
+    def _select(self, database: str, wanted: list[str] | None) -> _Rows:
+        years = None if wanted is None else sorted({parse_period(p)[0] for p in wanted})
+        with self.server.connect(database) as connection:
+            tables = TableReader(connection, self.program)
+            for spec in self.map.specs:
+                _bind(tables, spec, database)
+            return _Rows(
+                companies=list(connection.execute(_companies_statement(tables, self.map))),
+                settings=_by_company(connection, _settings_statement(tables, self.map)),
+                vat=_by_company(connection, _vat_statement(tables, self.map, years)),
+                taxes=_by_company(connection, _taxes_statement(tables, self.map, years)),
+                ledger=_by_company(connection, _ledger_statement(tables, self.map, years)),
+            )
+
+    def _companies(
+        self,
+        database: str,
+        rows: _Rows,
+        wanted: list[str] | None,
+        problems: list[SourceProblem],
+        several: bool,
+    ) -> list[_Company]:
+        companies = []
+        for row in rows.companies:
+            if row.active is not None and not _flag(row.active):
+                continue
+            key = _key(row.id)
+            where = f"{database}, company {key}"
+            try:
+                company = _Company(
+                    source=self.program,
+                    company_id=f"{database}/{key}" if several else key,
+                    where=where,
+                    row={},
+                )
+                company.row = _company_row(company, row, self.map)
+                self._fill(company, rows, key, wanted)
+            except (_BadCompany, ValueError) as error:
+                nip = normalize_nip(str(row.nip or "")) or None
+                message = f"{error}; the company is skipped"
+                problems.append(SourceProblem(self.program, where, message, nip))
+                continue
+            companies.append(company)
+        return companies
+
+    def _fill(self, company: _Company, rows: _Rows, key: str, wanted: list[str] | None) -> None:
+        settings = _settings(rows.settings.get(key, []), self.map)
+        figures = _latest(rows.vat.get(key, []), self.map.vat_types, _is_quarterly_vat)
+        vat = _vat_items(company, settings, figures, wanted, self.map)
+        company.taxes = vat + _tax_items(company, rows.taxes.get(key, []), wanted, self.map)
+        loaded = [item["period"] for item in vat if item["tax"] == "VAT-7"]
+        vat_amounts = _monthly_vat_amounts(company, figures, loaded, self.map)
+        company.summaries = _summary_rows(company, rows.ledger.get(key, []), wanted, vat_amounts)
+        if settings:
+            current = max(settings, key=lambda setting: setting.first)
+            company.row["vat_period"] = table_maps.VAT_PERIODS.get(current.tax)
+
+    def _probe_database(self, database: str) -> dict[str, object]:
+        try:
+            with self.server.connect(database) as connection:
+                return _probe(connection, database, self.map)
+        except (SqlConnectionError, sa.exc.SQLAlchemyError) as error:
+            return {"database": database, "error": _reason(self.program, error)}
+
+
+# --- statements -----------------------------------------------------------------------------
+
+
+def _companies_statement(tables: TableReader, m: Reset2Map) -> sa.Select:
+    c = m.companies
+    table = tables.table(c.spec)
+    return sa.select(
+        table.c[c.id].label("id"),
+        table.c[c.nip].label("nip"),
+        table.c[c.full_name].label("full_name"),
+        tables.column(c.spec, c.short_name).label("short_name"),
+        tables.column(c.spec, c.regon).label("regon"),
+        tables.column(c.spec, c.email).label("email"),
+        tables.column(c.spec, c.phone).label("phone"),
+        tables.column(c.spec, c.tax_form).label("tax_form"),
+        tables.column(c.spec, c.active).label("active"),
+    ).order_by(table.c[c.id])
+
+
+def _settings_statement(tables: TableReader, m: Reset2Map) -> sa.Select:
+    s = m.declaration_settings
+    table = tables.table(s.spec)
+    return sa.select(
+        table.c[s.company].label("company"),
+        table.c[s.type].label("type"),
+        table.c[s.valid_from].label("valid_from"),
+        tables.column(s.spec, s.valid_to).label("valid_to"),
+    )
+
+
+def _vat_statement(tables: TableReader, m: Reset2Map, years: list[int] | None) -> sa.Select:
+    v = m.vat
+    table = tables.table(v.spec)
+    statement = sa.select(
+        table.c[v.company].label("company"),
+        table.c[v.year].label("year"),
+        table.c[v.month].label("month"),
+        table.c[v.type].label("code"),
+        table.c[v.to_pay].label("to_pay"),
+        tables.column(v.spec, v.correction_no).label("correction_no"),
+        tables.column(v.spec, v.refund).label("refund"),
+        tables.column(v.spec, v.carried_forward).label("carried_forward"),
+        tables.column(v.spec, v.output_vat).label("output_vat"),
+        tables.column(v.spec, v.input_vat).label("input_vat"),
+    )
+    return statement if years is None else statement.where(table.c[v.year].in_(years))
+
+
+def _taxes_statement(tables: TableReader, m: Reset2Map, years: list[int] | None) -> sa.Select:
+    t = m.taxes
+    table = tables.table(t.spec)
+    statement = sa.select(
+        table.c[t.company].label("company"),
+        table.c[t.year].label("year"),
+        table.c[t.month].label("month"),
+        table.c[t.tax].label("code"),
+        table.c[t.to_pay].label("to_pay"),
+        tables.column(t.spec, t.correction_no).label("correction_no"),
+        tables.column(t.spec, t.quarterly).label("quarterly"),
+    ).where(table.c[t.tax].in_(list(m.tax_codes)))
+    return statement if years is None else statement.where(table.c[t.year].in_(years))
+
+
+def _ledger_statement(tables: TableReader, m: Reset2Map, years: list[int] | None) -> sa.Select:
+    g = m.ledger
+    table = tables.table(g.spec)
+    statement = sa.select(
+        table.c[g.company].label("company"),
+        table.c[g.year].label("year"),
+        table.c[g.month].label("month"),
+        table.c[g.revenue].label("revenue"),
+        table.c[g.costs].label("costs"),
+        tables.column(g.spec, g.revenue_ytd).label("revenue_ytd"),
+        tables.column(g.spec, g.costs_ytd).label("costs_ytd"),
+    )
+    return statement if years is None else statement.where(table.c[g.year].in_(years))
+
+
+def _by_company(connection: Connection, statement: sa.Select) -> dict[str, list[sa.Row]]:
+    grouped: dict[str, list[sa.Row]] = defaultdict(list)
+    for row in connection.execute(statement):
+        grouped[_key(row.company)].append(row)
+    return grouped
+
+
+def _count_companies(tables: TableReader, m: Reset2Map) -> tuple[int, int]:
+    c = m.companies
+    active = tables.column(c.spec, c.active).label("active")
+    rows = tables.connection.execute(sa.select(active).select_from(tables.table(c.spec))).all()
+    archived = sum(1 for row in rows if row.active is not None and not _flag(row.active))
+    return len(rows) - archived, archived
+
+
+# --- one company ----------------------------------------------------------------------------
+
+
+def _company_row(company: _Company, row: sa.Row, m: Reset2Map) -> dict[str, Any]:
+    nip = normalize_nip(str(row.nip or ""))
+    if not nip:
+        raise _BadCompany(
+            f"the company has no NIP ({m.companies.spec.qualified} {m.companies.nip})"
+        )
+    name = _text(row.full_name) or _text(row.short_name)
+    if name is None:
+        raise _BadCompany(f"the company {nip} has no name ({m.companies.full_name})")
+    regon = _text(row.regon)
+    return {
+        "source": company.source,
+        "source_company_id": company.company_id,
+        "nip": nip,
+        "name": name,
+        "regon": normalize_regon(regon) if is_valid_regon(regon) else None,
+        "email": _text(row.email),
+        "phone": _text(row.phone),
+        "legal_form": None,
+        "tax_form": m.tax_forms.get(_code(row.tax_form)),
+        "vat_period": None,
+    }
+
+
+def _settings(rows: list[sa.Row], m: Reset2Map) -> list[_Setting]:
+    """The company's declaration settings with a known type (others are left to probe())."""
+    settings = []
+    for row in rows:
+        tax = m.vat_types.get(_code(row.type))
+        if tax is None or row.valid_from is None:
+            continue
+        last = _month_of(row.valid_to) if row.valid_to is not None else None
+        settings.append(_Setting(tax, _month_of(row.valid_from), last))
+    return settings
+
+
+def _vat_items(
+    company: _Company,
+    settings: list[_Setting],
+    figures: dict[tuple[str, str], sa.Row],
+    wanted: list[str] | None,
+    m: Reset2Map,
+) -> list[dict[str, Any]]:
+    """VAT items for the synced months whose amounts match the declaration setting."""
+    synced = wanted if wanted is not None else sorted({month for month, _ in figures})
+    items = []
+    for month in synced:
+        monthly = figures.get((month, "VAT-7"))
+        quarterly = figures.get((quarter_end(month), table_maps.VAT_QUARTERLY))
+        if monthly is None and quarterly is None:
+            continue
+        newest_first = sorted(settings, key=lambda s: s.first, reverse=True)
+        setting = next((s for s in newest_first if s.covers(month)), None)
+        if setting is None:
+            company.problem(f"{_not_covered(settings, month)} (no VAT item for {month})")
+        elif setting.tax == "VAT-7" and monthly is not None:
+            items.append(_tax_item(company, month, "VAT-7", monthly, m.vat.spec))
+        elif setting.tax == table_maps.VAT_QUARTERLY and quarterly is not None:
+            if month == quarter_end(month):
+                items.append(_tax_item(company, month, "VAT-7K", quarterly, m.vat.spec))
+        else:
+            company.problem(_type_mismatch(setting, month))
+    return items
+
+
+def _not_covered(settings: list[_Setting], month: str) -> str:
+    if not settings:
+        return f"no VAT declaration type (VAT-7 or VAT-7K) is set for {month}; set it in Reset2"
+    later = [s for s in settings if s.first > month]
+    nearest = min(later, key=lambda s: s.first) if later else max(settings, key=lambda s: s.first)
+    return f"{nearest.describe()} does not cover {month}; set it in Reset2"
+
+
+def _type_mismatch(setting: _Setting, month: str) -> str:
+    other = "VAT-7" if setting.tax == table_maps.VAT_QUARTERLY else table_maps.VAT_QUARTERLY
+    return (
+        f"{setting.describe()} covers {month}, but the VAT amounts "
+        f"stored for it were computed for {other}; recompute the declaration or correct the "
+        f"setting in Reset2 (no VAT item for {month})"
+    )
+
+
+def _tax_items(
+    company: _Company, rows: list[sa.Row], wanted: list[str] | None, m: Reset2Map
+) -> list[dict[str, Any]]:
+    """Income-tax advances and payer taxes: the newest filing per month (or quarter) and tax."""
+    figures = _latest(rows, m.tax_codes, lambda _tax, row: _flag(row.quarterly))
+    return [
+        _tax_item(company, month, tax, row, m.taxes.spec, quarterly=_flag(row.quarterly))
+        for (month, tax), row in sorted(figures.items())
+        if wanted is None or month in wanted
+    ]
+
+
+def _is_quarterly_vat(tax: str, _row: sa.Row) -> bool:
+    return tax == table_maps.VAT_QUARTERLY
+
+
+def _latest(
+    rows: list[sa.Row], codes: Mapping[int, str], quarterly: Callable[[str, sa.Row], bool]
+) -> dict[tuple[str, str], sa.Row]:
+    """The newest filing per item month and tax: the highest correction number, and among
+    equal numbers (or without the column) the row read last, i.e. entered last.
+
+    A quarterly item carries the quarter's last month, whichever month its row names.
+    """
+    latest: dict[tuple[str, str], sa.Row] = {}
+    for row in rows:
+        tax = codes.get(_code(row.code))
+        if tax is None:
+            continue
+        month = _period(row)
+        key = (quarter_end(month) if quarterly(tax, row) else month, tax)
+        if key not in latest or _correction(row) >= _correction(latest[key]):
+            latest[key] = row
+    return latest
+
+
+def _tax_item(
+    company: _Company,
+    month: str,
+    tax: str,
+    row: sa.Row,
+    spec: TableSpec,
+    *,
+    quarterly: bool = False,
+) -> dict[str, Any]:
+    where = f"{company.where} {spec.qualified} {row.year}-{row.month}"
+    amount = _whole_zloty(row.to_pay, where)
+    if amount < 0:
+        raise _BadCompany(f"{where}: the amount to pay is negative")
+    optional = row._mapping
+    return {
+        **company.origin(),
+        "period": month,
+        "tax": tax,
+        "kind": "K" if _correction(row) > 0 else "D",
+        "amount": amount,
+        "refund": _optional_zloty(optional.get("refund"), where),
+        "carried_forward": _optional_zloty(optional.get("carried_forward"), where),
+        "due_date": pd.Timestamp(due_date(tax, month, quarterly=quarterly)),
+        "account": micro_account(company.nip) if is_valid_nip(company.nip) else None,
+    }
+
+
+def _monthly_vat_amounts(
+    company: _Company, figures: dict[tuple[str, str], sa.Row], months: list[str], m: Reset2Map
+) -> dict[str, tuple[int | None, int | None]]:
+    """Output and input VAT of the months whose VAT-7 item was loaded (else none is shown)."""
+    result = {}
+    for month in months:
+        row = figures[(month, "VAT-7")]
+        where = f"{company.where} {m.vat.spec.qualified} {month}"
+        result[month] = (
+            _optional_grosze(row.output_vat, where),
+            _optional_grosze(row.input_vat, where),
+        )
+    return result
+
+
+def _summary_rows(
+    company: _Company,
+    rows: list[sa.Row],
+    wanted: list[str] | None,
+    vat: dict[str, tuple[int | None, int | None]],
+) -> list[dict[str, Any]]:
+    summaries = []
+    for row in sorted(rows, key=_period):
+        month = _period(row)
+        if wanted is not None and month not in wanted:
+            continue
+        where = f"{company.where} book totals {month}"
+        revenue, costs = grosze_from_db(row.revenue, where), grosze_from_db(row.costs, where)
+        output_vat, input_vat = vat.get(month, (None, None))
+        summaries.append(
+            {
+                **company.origin(),
+                "period": month,
+                "revenue": revenue,
+                "costs": costs,
+                "income": revenue - costs,
+                "vat_output": output_vat,
+                "vat_input": input_vat,
+                "revenue_ytd": _optional_grosze(row.revenue_ytd, where),
+                "costs_ytd": _optional_grosze(row.costs_ytd, where),
+            }
+        )
+    return summaries
+
+
+# --- probe ----------------------------------------------------------------------------------
+
+
+def _probe(connection: Connection, database: str, m: Reset2Map) -> dict[str, object]:
+    inspector = sa.inspect(connection)
+    names = inspector.get_table_names(schema=table_maps.SCHEMA)
+    columns = inspector.get_multi_columns(schema=table_maps.SCHEMA, filter_names=names)
+    present = {key[1]: [column["name"] for column in value] for key, value in columns.items()}
+    return {
+        "database": database,
+        "schema": table_maps.SCHEMA,
+        "tables": {
+            name: {"columns": present.get(name, []), "rows": _count(connection, name)}
+            for name in sorted(names)
+        },
+        "map": {spec.qualified: _fit(spec, present) for spec in m.specs},
+        "codes": {
+            "vat_declaration_types": _codes(
+                connection,
+                m.declaration_settings.spec,
+                m.declaration_settings.type,
+                present,
+                m.vat_types,
+            ),
+            "vat_amount_types": _codes(connection, m.vat.spec, m.vat.type, present, m.vat_types),
+            "tax_codes": _codes(connection, m.taxes.spec, m.taxes.tax, present, m.tax_codes),
+            "tax_forms": _codes(
+                connection, m.companies.spec, m.companies.tax_form, present, m.tax_forms
+            ),
+            "active": _codes(connection, m.companies.spec, m.companies.active, present, {}),
+        },
+    }
+
+
+def _count(connection: Connection, name: str) -> int:
+    table = sa.table(name, schema=table_maps.SCHEMA)
+    return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def _fit(spec: TableSpec, present: dict[str, list[str]]) -> dict[str, object]:
+    found = {name.casefold(): columns for name, columns in present.items()}.get(
+        spec.name.casefold()
+    )
+    if found is None:
+        return {"present": False}
+    columns = {name.casefold() for name in found}
+    return {
+        "present": True,
+        "missing_required": [c for c in spec.required if c.casefold() not in columns],
+        "missing_optional": [c for c in spec.optional if c.casefold() not in columns],
+    }
+
+
+def _codes(
+    connection: Connection,
+    spec: TableSpec,
+    column: str,
+    present: dict[str, list[str]],
+    meanings: Mapping[int, str],
+) -> dict[str, object]:
+    """Each value of a code column with its row count and what the map makes of it."""
+    if column not in present.get(spec.name, []):
+        return {}
+    code = sa.column(column)
+    statement = (
+        sa.select(code, sa.func.count())
+        .select_from(sa.table(spec.name, code, schema=spec.schema))
+        .group_by(code)
+        .order_by(code)
+    )
+    return {
+        str(value): {"rows": int(count), "mapped_to": meanings.get(_code(value))}
+        for value, count in connection.execute(statement)
+    }
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _bind(tables: TableReader, spec: TableSpec, database: str) -> sa.Table:
+    """The table, or SchemaMismatch naming the database as well as the table and column."""
+    try:
+        return tables.table(spec)
+    except SchemaMismatch as error:
+        detail = str(error).removeprefix(f"{error.program}: table {error.table}: ")
+        raise SchemaMismatch(
+            error.program, error.table, f"{detail} (database {database})"
+        ) from None
+
+
+def _checked(value: str) -> str:
+    parse_period(value)
+    return value
+
+
+def _period(row: sa.Row) -> str:
+    try:
+        return period(int(row.year), int(row.month))
+    except (TypeError, ValueError):
+        raise _BadCompany(f"{row.year!r}-{row.month!r} is not a month; fix it in Reset2") from None
+
+
+def _month_of(value: object) -> str:
+    if not isinstance(value, date):
+        value = date.fromisoformat(str(value)[:10])
+    return period(value.year, value.month)
+
+
+def _key(value: object) -> str:
+    """A company id as text: 7, Decimal("7") and "7" are the same company."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _code(value: object) -> int | None:
+    try:
+        return int(str(value).strip()) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().upper() in ("1", "T", "TRUE", "Y")
+    return bool(value)
+
+
+def _correction(row: sa.Row) -> int:
+    return _code(row.correction_no) or 0
+
+
+def _text(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _whole_zloty(value: object, where: str) -> int:
+    return round_tax_grosze(grosze_from_db(value, where))
+
+
+def _optional_zloty(value: object, where: str) -> int | None:
+    return None if value is None else _whole_zloty(value, where)
+
+
+def _optional_grosze(value: object, where: str) -> int | None:
+    return None if value is None else grosze_from_db(value, where)
+
+
+def _reason(program: str, error: BaseException) -> str:
+    if isinstance(error, SqlConnectionError):
+        return error.reason
+    if isinstance(error, SchemaMismatch):
+        return str(error).removeprefix(f"{program}: ")
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return f"a query failed ({lines[0] if lines else type(error).__name__})"
+
+
+def _frame(kind: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
+    template = empty_frame(kind)
+    records = list(rows)
+    if not records:
+        return template
+    frame = pd.DataFrame.from_records(records, columns=list(template.columns))
+    return frame.astype(template.dtypes.to_dict())
