@@ -27,7 +27,7 @@ PROGRAM_KEYS = (
 # Which program wins for a data type when a NIP lives in several programs. Programs an office
 # has not enabled simply never match; an override in `companies` beats this order.
 DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
-    "zus": ["platnik", "kedu", "optima", "rachmistrz", "raks", "symfonia", "buchalter"],
+    "zus": ["platnik", "kedu", "raks", "fakt", "symfonia", "buchalter"],
     "taxes": [
         "optima",
         "rachmistrz",

@@ -1,15 +1,25 @@
 """One declarative description per accounting program; the Dagster groups are built from these."""
 
+import os
 from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from konekto_pipeline.settings import Settings
+from konekto_pipeline.settings import PlatnikProgram, Settings, SqlProgram
 from konekto_pipeline.sources.base import SourceData
 from konekto_pipeline.sources.jpk.reader import JpkReader
 from konekto_pipeline.sources.kedu.reader import KeduReader
+from konekto_pipeline.sources.optima import reader as optima
+from konekto_pipeline.sources.optima import settings as optima_map
+from konekto_pipeline.sources.platnik import reader as platnik
+from konekto_pipeline.sources.platnik import settings as platnik_map
+from konekto_pipeline.sources.rachmistrz import reader as rachmistrz
+from konekto_pipeline.sources.reset2 import reader as reset2
+from konekto_pipeline.sources.sql.access import AccessDatabase
+from konekto_pipeline.sources.sql.connection import SqlServer
+from konekto_pipeline.sources.sql.program_server import program_server
 
 
 class SourceUnavailable(Exception):
@@ -24,6 +34,9 @@ class Reader(Protocol):
     def read(self, periods: Collection[str] | None = None) -> SourceData: ...
 
 
+ReaderFactory = Callable[[Any, Settings, ExitStack], Reader]
+
+
 @dataclass(frozen=True)
 class ProgramSpec:
     """What the pipeline needs to know of a program: its key, the data it holds, its reader."""
@@ -31,7 +44,7 @@ class ProgramSpec:
     key: str
     title: str
     data_types: tuple[str, ...]
-    make_reader: Callable[[Any, Settings, ExitStack], Reader]
+    make_reader: ReaderFactory
 
     @contextmanager
     def open(self, settings: Settings) -> Iterator[Reader | None]:
@@ -51,7 +64,92 @@ def _folder(key: str, program: Any, settings: Settings) -> Path:
     return folder
 
 
+def _secret(key: str, variable: str | None, setting: str) -> str | None:
+    """A password from the environment variable the settings name; never from the file."""
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if value is None:
+        raise SourceUnavailable(
+            f"{key}: environment variable {variable} ({setting} in the settings) is not set"
+        )
+    return value
+
+
+def _server(stack: ExitStack, server: SqlServer) -> SqlServer:
+    return stack.enter_context(server)
+
+
+def _optima(program: SqlProgram, settings: Settings, stack: ExitStack) -> Reader:
+    server = program_server(
+        "optima",
+        program,
+        sqlite_schemas=optima_map.SQLITE_SCHEMAS,
+        settings_dir=settings.base_dir,
+    )
+    return optima.OptimaReader(_server(stack, server), program)
+
+
+def _platnik(program: PlatnikProgram, settings: Settings, stack: ExitStack) -> Reader:
+    if program.access_file is None:
+        server = program_server(
+            "platnik",
+            program,
+            sqlite_schemas=platnik_map.SQLITE_SCHEMAS,
+            settings_dir=settings.base_dir,
+        )
+        return platnik.PlatnikReader(program, server=_server(stack, server))
+    password = _secret(
+        "platnik", program.access_password_env, "programs.platnik.access_password_env"
+    )
+    access = stack.enter_context(AccessDatabase(settings.resolve(program.access_file), password))
+    return platnik.PlatnikReader(program, access=access)
+
+
+def _rachmistrz(program: SqlProgram, settings: Settings, stack: ExitStack) -> Reader:
+    server = rachmistrz.make_server(program, settings_dir=settings.base_dir)
+    return rachmistrz.RachmistrzReader(_server(stack, server), program)
+
+
+def _reset2(edition: str) -> ReaderFactory:
+    def make(program: SqlProgram, settings: Settings, stack: ExitStack) -> Reader:
+        server = reset2.make_server(program, edition, settings_dir=settings.base_dir)
+        return reset2.Reset2Reader(_server(stack, server), program, edition=edition)
+
+    return make
+
+
 PROGRAMS: tuple[ProgramSpec, ...] = (
+    ProgramSpec(
+        key="optima",
+        title="Comarch ERP Optima (SQL Server)",
+        data_types=optima.DATA_TYPES,
+        make_reader=_optima,
+    ),
+    ProgramSpec(
+        key="platnik",
+        title="Płatnik (SQL Server or Access)",
+        data_types=platnik.DATA_TYPES,
+        make_reader=_platnik,
+    ),
+    ProgramSpec(
+        key="rachmistrz",
+        title="InsERT GT Rachmistrz (SQL Server)",
+        data_types=rachmistrz.DATA_TYPES,
+        make_reader=_rachmistrz,
+    ),
+    ProgramSpec(
+        key="reset2_firma",
+        title="Reset2 Firma (SQL Server)",
+        data_types=reset2.DATA_TYPES,
+        make_reader=_reset2("firma"),
+    ),
+    ProgramSpec(
+        key="reset2_ksiega",
+        title="Reset2 Księga (SQL Server)",
+        data_types=reset2.DATA_TYPES,
+        make_reader=_reset2("ksiega"),
+    ),
     ProgramSpec(
         key="jpk",
         title="JPK_V7M / JPK_V7K files (VAT)",

@@ -24,6 +24,7 @@ import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -44,7 +45,8 @@ from konekto_pipeline.schemas import empty_frame
 from konekto_pipeline.settings import SqlProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.rachmistrz import settings
-from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, SqlServerTarget
+from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
+from konekto_pipeline.sources.sql.program_server import program_server
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
     TableReader,
@@ -86,29 +88,20 @@ def with_default_instance(server: str) -> str:
     return f"{text}\\{settings.DEFAULT_INSTANCE}"
 
 
-def make_server(program: SqlProgram, environ: Mapping[str, str] = os.environ) -> SqlServer:
-    """The `SqlServer` for the office's Rachmistrz settings (password from `password_env`)."""
-    password = None
-    if program.password_env:
-        password = environ.get(program.password_env)
-        if password is None:
-            raise SqlConnectionError(
-                f"the environment variable {program.password_env} (programs.rachmistrz."
-                "password_env) is not set",
-                settings.SOURCE,
-            )
-    target = SqlServerTarget(
-        server=with_default_instance(program.server),
-        auth=program.auth,
-        user=program.user,
-        password=password,
-        driver=program.driver,
-        encrypt=program.encrypt,
-        trust_server_certificate=program.trust_server_certificate,
-        login_timeout=program.login_timeout,
-        url_template=program.url,
+def make_server(
+    program: SqlProgram,
+    environ: Mapping[str, str] = os.environ,
+    settings_dir: Path | None = None,
+) -> SqlServer:
+    """The `SqlServer` for the office's Rachmistrz settings, InsERT's instance added."""
+    return program_server(
+        settings.SOURCE,
+        program,
+        sqlite_schemas=settings.SQLITE_SCHEMAS,
+        server_name=with_default_instance(program.server),
+        settings_dir=settings_dir,
+        environ=environ,
     )
-    return SqlServer(target, sqlite_schemas=settings.SQLITE_SCHEMAS, program=settings.SOURCE)
 
 
 def discovery_statement() -> sa.TextClause:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -43,7 +44,8 @@ from konekto_pipeline.settings import SqlProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.reset2 import settings as table_maps
 from konekto_pipeline.sources.reset2.settings import Reset2Map
-from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, SqlServerTarget
+from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
+from konekto_pipeline.sources.sql.program_server import program_server
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
     TableReader,
@@ -64,30 +66,16 @@ def make_server(
     program: SqlProgram,
     edition: Literal["firma", "ksiega"],
     environ: Mapping[str, str] = os.environ,
+    settings_dir: Path | None = None,
 ) -> SqlServer:
-    """The `SqlServer` for the office's Reset2 settings (password from `password_env`)."""
-    key = table_maps.SOURCES[edition]
-    password = None
-    if program.password_env:
-        password = environ.get(program.password_env)
-        if password is None:
-            raise SqlConnectionError(
-                f"the environment variable {program.password_env} (programs.{key}."
-                "password_env) is not set",
-                key,
-            )
-    target = SqlServerTarget(
-        server=program.server,
-        auth=program.auth,
-        user=program.user,
-        password=password,
-        driver=program.driver,
-        encrypt=program.encrypt,
-        trust_server_certificate=program.trust_server_certificate,
-        login_timeout=program.login_timeout,
-        url_template=program.url,
+    """The `SqlServer` for the office's Reset2 settings of one edition."""
+    return program_server(
+        table_maps.SOURCES[edition],
+        program,
+        sqlite_schemas=table_maps.SQLITE_SCHEMAS,
+        settings_dir=settings_dir,
+        environ=environ,
     )
-    return SqlServer(target, sqlite_schemas=table_maps.SQLITE_SCHEMAS, program=key)
 
 
 @dataclass(frozen=True)
