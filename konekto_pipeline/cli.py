@@ -119,8 +119,9 @@ def _report(result: dg.ExecuteInProcessResult) -> SyncReport:
             report.panel_requests = metadata["panel_requests"].value
         if key == "companies":
             report.name_conflicts = list(metadata["name_conflicts"].value)
-        if "problems" in metadata and key.endswith("_companies"):
-            report.problems += [_problem_line(key, p) for p in metadata["problems"].value]
+        if "problems" in metadata:  # every source asset of a program reports what it met
+            lines = [_problem_line(p) for p in metadata["problems"].value]
+            report.problems += [line for line in lines if line not in report.problems]
     return report
 
 
@@ -131,10 +132,9 @@ def _root_cause(error: object) -> str:
     return str(getattr(error, "message", error)).strip()
 
 
-def _problem_line(asset: str, problem: dict[str, object]) -> str:
-    program = asset.removesuffix("_companies")
+def _problem_line(problem: dict[str, object]) -> str:
     nip = f" (NIP {problem['nip']})" if problem.get("nip") else ""
-    return f"{program}: {problem['where']}{nip}: {problem['message']}"
+    return f"{problem['program']}: {problem['where']}{nip}: {problem['message']}"
 
 
 def print_report(report: SyncReport) -> None:

@@ -104,7 +104,10 @@ def _emit(
 ) -> Iterator:
     if frame.empty:
         frame = empty_frame(kind)
-    problems = [{"where": p.where, "nip": p.nip, "message": p.message} for p in data.problems]
+    problems = [
+        {"program": p.program, "where": p.where, "nip": p.nip, "message": p.message}
+        for p in data.problems
+    ]
     yield dg.Output(
         frame,
         metadata={
