@@ -1,13 +1,23 @@
-"""A demo accounting office: client companies with months of JPK_V7 and KEDU files.
+"""A demo accounting office: client companies in JPK_V7 and KEDU files and in program databases.
 
 The office is generated from a seed, so the same arguments give the same files. It has what a
-real office's month holds and what goes wrong in one: a client in both programs, a name that
+real office's month holds and what goes wrong in one: a client in several programs, a name that
 differs between them, a JPK correction, a second DRA (correction), a quarterly VAT payer, a client
 whose NIP fails the checksum and a file cut off in the middle. It scales to thousands of
 companies for the benchmarks.
+
+Besides the files, the office keeps clients in the databases of Comarch ERP Optima, Płatnik,
+InsERT GT Rachmistrz and Reset2 (Księga and Firma): SQLite files with each program's tables,
+read by the same readers that read SQL Server. The settings point at them through
+`{settings_dir}`, so the folder can be moved. Optima makes one client's JPK files and Płatnik
+settles its ZUS (so its taxes come from Optima and its ZUS from Płatnik, by the default source
+order), a former client sits in an inactive Optima database, and one Reset2 client's VAT
+declaration setting leaves a month uncovered, which the sync reports for that client.
 """
 
 import random
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,9 +25,20 @@ from pathlib import Path
 import yaml
 
 from konekto_pipeline.domain.money import round_tax_grosze
-from konekto_pipeline.domain.periods import months, parse_period, period, previous, quarter_end
+from konekto_pipeline.domain.periods import (
+    months,
+    next_period,
+    parse_period,
+    period,
+    previous,
+    quarter_end,
+)
 from konekto_pipeline.sources.jpk.writer import JpkDeclaration, JpkFile, write_jpk
 from konekto_pipeline.sources.kedu.writer import DraDocument, write_kedu
+from konekto_pipeline.sources.optima import writer as optima
+from konekto_pipeline.sources.platnik import writer as platnik
+from konekto_pipeline.sources.rachmistrz import writer as gt
+from konekto_pipeline.sources.reset2 import writer as reset2
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 _REGON_WEIGHTS = (8, 9, 2, 3, 4, 5, 6, 7)
@@ -37,10 +58,29 @@ _PEOPLE = (
 )  # fmt: skip
 _FORMS = ("sp. z o.o.", "s.c.", "person", "sp. j.", "person", "sp. z o.o.")
 
+# Clients with JPK/KEDU files (by index) that database programs keep as well: Optima keeps the
+# books of the first and makes its JPK files, Płatnik settles its ZUS (KEDU files are Płatnik's
+# export); the sole trader without KEDU files has its ZUS in Płatnik only.
+_ALSO_IN_PROGRAMS: dict[int, tuple[str, ...]] = {3: ("optima", "platnik"), 8: ("platnik",)}
+
+_PROGRAM_TITLES = {
+    "optima": "Optima",
+    "platnik": "Płatnik",
+    "rachmistrz": "Rachmistrz",
+    "reset2_ksiega": "Reset2 Księga",
+    "reset2_firma": "Reset2 Firma",
+}
+_PLATNIK_DATABASE = "Platnik"
+_RESET2_DATABASES = {"reset2_ksiega": "R2Ksiega", "reset2_firma": "R2Firma"}
+
 
 @dataclass(frozen=True)
 class DemoCompany:
-    """One client of the demo office and where the office keeps it."""
+    """One client of the demo office and where the office keeps it.
+
+    `vat_period` is the period of the client's JPK_V7 files (None: the office has none for it);
+    `programs` are the database programs that keep it (optima, platnik, rachmistrz, reset2_*).
+    """
 
     nip: str
     name: str
@@ -51,16 +91,21 @@ class DemoCompany:
     vat_period: str | None = "M"
     in_kedu: bool = True
     kedu_name: str | None = None
+    programs: tuple[str, ...] = ()
 
 
 @dataclass
 class DemoOffice:
-    """Where the generated office lives and what it holds."""
+    """Where the generated office lives and what it holds.
+
+    `inactive` are former clients whose Optima database is marked inactive: never read.
+    """
 
     folder: Path
     first_period: str
     last_period: str
     companies: list[DemoCompany] = field(default_factory=list)
+    inactive: list[DemoCompany] = field(default_factory=list)
 
     @property
     def settings_path(self) -> Path:
@@ -73,28 +118,84 @@ class DemoOffice:
     def describe(self) -> str:
         in_kedu = sum(company.in_kedu for company in self.companies)
         with_vat = sum(company.vat_period is not None for company in self.companies)
+        in_programs = ", ".join(
+            f"{title} {sum(key in company.programs for company in self.companies)}"
+            for key, title in _PROGRAM_TITLES.items()
+        )
+        inactive = len(self.inactive)
         return (
             f"{len(self.companies)} companies ({with_vat} with JPK_V7 files, {in_kedu} with KEDU "
-            f"files), months {self.first_period}..{self.last_period}"
+            f"files; in program databases (SQLite): {in_programs}; former clients in an inactive "
+            f"Optima database: {inactive}), months {self.first_period}..{self.last_period}"
         )
+
+
+@dataclass(frozen=True)
+class _ProgramClient:
+    """A client that only a database program keeps (no JPK or KEDU files), and how it is taxed."""
+
+    program: str
+    trade: str
+    person: tuple[str, str]
+    lump_sum: bool = False  # ryczałt (PIT-28) instead of KPiR
+    flat_tax: bool = False  # KPiR with the 19 % flat tax (PIT-5L) instead of the tax scale
+    quarterly: bool = False  # VAT-7K
+    in_platnik: bool = False  # Płatnik settles its ZUS
+    active: bool = True  # False: its Optima database is marked inactive (a former client)
+    late_vat_setting: bool = False  # Reset2: the VAT-7 setting starts a month too late
+
+
+_PROGRAM_CLIENTS = (
+    _ProgramClient("optima", "Usługi Hydrauliczne", ("Włodzimierz", "Jóźwiak")),
+    _ProgramClient("optima", "Gospoda Pod Śnieżką", ("Bożena", "Kłosińska"), lump_sum=True),
+    _ProgramClient("optima", "Hurtownia Owoców Jabłonka", ("Edward", "Pęcikowski"),
+                   quarterly=True, active=False),
+    _ProgramClient("rachmistrz", "Pracownia Złotnicza", ("Jadwiga", "Łuczyńska"),
+                   in_platnik=True),
+    _ProgramClient("rachmistrz", "Szkoła Tańca Płomień", ("Krystyna", "Ożóg"),
+                   lump_sum=True, quarterly=True),
+    _ProgramClient("reset2_ksiega", "Zakład Szklarski", ("Bogusław", "Wójcik")),
+    _ProgramClient("reset2_ksiega", "Studio Fotograficzne Migawka", ("Żaneta", "Pietrzyk"),
+                   flat_tax=True, late_vat_setting=True),
+    _ProgramClient("reset2_firma", "Sklep Rowerowy Szprycha", ("Mirosław", "Gęsiarz"),
+                   lump_sum=True),
+)  # fmt: skip
 
 
 def create_demo_office(
     folder: Path, companies: int = 12, last_period: str | None = None, month_count: int = 3
 ) -> DemoOffice:
-    """Generate the office's files and settings under `folder` (jpk/, kedu/, konekto.yaml)."""
+    """Generate the office under `folder`: jpk/ and kedu/ files, the databases in optima/,
+    platnik/, rachmistrz/ and reset2/, and konekto.yaml.
+
+    `companies` counts the clients with JPK and KEDU files (the one with an invalid NIP last);
+    the database programs' own clients, a fixed handful, come on top. Optima and Płatnik share
+    a client with the files from 5 companies on, Płatnik the sole trader without KEDU files
+    from 10 on; a smaller office's Płatnik settles only a Rachmistrz client.
+    """
     today = date.today()
     last = last_period or previous(period(today.year, today.month))
     first = months_back(last, month_count - 1)
-    office = DemoOffice(Path(folder).resolve(), first, last, _companies(companies))
+    clients = _companies(companies)
+    kept = _program_clients({c.nip for c in clients}, random.Random(f"programs-{companies}"))
+    office = DemoOffice(
+        Path(folder).resolve(),
+        first,
+        last,
+        [*clients[:-1], *(company for company, client in kept if client.active), clients[-1]],
+        [company for company, client in kept if not client.active],
+    )
     for sub in ("jpk", "kedu"):
         (office.folder / sub).mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"demo-{companies}-{last}")
-    for index, company in enumerate(office.companies):
-        _write_company_jpk(office, company, index, rng)
-    _write_kedu_files(office, rng)
+    filings = {
+        company.nip: _write_company_jpk(office, company, index, rng)
+        for index, company in enumerate(office.companies)
+    }
+    dras = _write_kedu_files(office, rng)
     _write_broken_file(office)
-    _write_settings(office)
+    books = _ProgramBooks(office, kept, filings, dras, random.Random(f"books-{companies}-{last}"))
+    _write_settings(office, books.write())
     return office
 
 
@@ -116,17 +217,18 @@ def _company(index: int, rng: random.Random) -> DemoCompany:
     form = _FORMS[index % len(_FORMS)]
     trade = f"{_TRADES[index % len(_TRADES)]} {_MARKS[(index // len(_TRADES)) % len(_MARKS)]}"
     nip = _valid_nip(rng)
+    programs = _ALSO_IN_PROGRAMS.get(index, ())
     if form == "person":
         person = _PEOPLE[index % len(_PEOPLE)]
         return DemoCompany(
             nip, f"{person[0]} {person[1]}", "other", person=person, pesel=_pesel(rng),
-            vat_period="Q" if index == 2 else "M", in_kedu=index != 8,
+            vat_period="Q" if index == 2 else "M", in_kedu=index != 8, programs=programs,
         )  # fmt: skip
     legal_form = "legal_person" if form == "sp. z o.o." else "other"
     kedu_name = _short_name(f"{trade} {form}") if index != 1 else f"PHU {_MARKS[0].upper()}"
     return DemoCompany(
         nip, f"{trade} {form}", legal_form, regon=_regon(rng),
-        vat_period=None if index == 5 else "M", kedu_name=kedu_name,
+        vat_period=None if index == 5 else "M", kedu_name=kedu_name, programs=programs,
     )  # fmt: skip
 
 
@@ -136,9 +238,33 @@ def _invalid_nip_company(rng: random.Random) -> DemoCompany:
     return DemoCompany(broken, "Firma Z Błędnym NIP-em s.c.", "other", in_kedu=False)
 
 
+def _program_clients(
+    taken: set[str], rng: random.Random
+) -> list[tuple[DemoCompany, _ProgramClient]]:
+    """The database programs' own clients, sole traders with NIPs no other client has."""
+    kept = []
+    for client in _PROGRAM_CLIENTS:
+        nip = _valid_nip(rng)
+        while nip in taken:
+            nip = _valid_nip(rng)
+        taken.add(nip)
+        first_name, last_name = client.person
+        company = DemoCompany(
+            nip, f"{client.trade} {first_name} {last_name}", "other", person=client.person,
+            pesel=_pesel(rng), regon=_regon(rng), vat_period=None, in_kedu=False,
+            programs=(client.program, "platnik") if client.in_platnik else (client.program,),
+        )  # fmt: skip
+        kept.append((company, client))
+    return kept
+
+
 def _short_name(name: str) -> str:
     """Płatnik keeps a short name of at most 31 characters, usually in capitals."""
     return name.upper()[:31]
+
+
+def _email(company: DemoCompany) -> str:
+    return f"kontakt{company.nip[-4:]}@example.pl"
 
 
 def _valid_nip(rng: random.Random) -> str:
@@ -168,16 +294,23 @@ def _nrs(nip: str) -> str:
     return f"{98 - int(bban + '252100') % 97:02d}{bban}"
 
 
+# --- JPK and KEDU files ---------------------------------------------------------------------
+
+
 def _write_company_jpk(
     office: DemoOffice, company: DemoCompany, index: int, rng: random.Random
-) -> None:
+) -> list[JpkFile]:
+    """The client's JPK files of every month (and one correction); returns the first filings."""
     if company.vat_period is None:
-        return
+        return []
+    filings = []
     for month in months(office.first_period, office.last_period):
         jpk = _jpk_file(company, month, rng)
         write_jpk(office.folder / "jpk" / f"JPK_V7_{company.nip}_{month}.xml", jpk)
+        filings.append(jpk)
         if index == 1 and month == office.last_period:
             _write_correction(office, jpk)
+    return filings
 
 
 def _jpk_file(company: DemoCompany, month: str, rng: random.Random) -> JpkFile:
@@ -194,7 +327,7 @@ def _jpk_file(company: DemoCompany, month: str, rng: random.Random) -> JpkFile:
         variant=3 if month >= "2026-02" else 2,
         company_name=None if company.person else company.name,
         person=company.person,
-        email=f"kontakt{company.nip[-4:]}@example.pl",
+        email=_email(company),
         declaration=_declaration(sales, purchases) if declares else None,
         sales=sales,
         purchases=purchases,
@@ -243,8 +376,10 @@ def _write_correction(office: DemoOffice, original: JpkFile) -> None:
     )
 
 
-def _write_kedu_files(office: DemoOffice, rng: random.Random) -> None:
+def _write_kedu_files(office: DemoOffice, rng: random.Random) -> list[DraDocument]:
+    """Płatnik's KEDU export of every month and one correction; returns every DRA written."""
     payers = [company for company in office.companies if company.in_kedu]
+    written = []
     for number, month in enumerate(months(office.first_period, office.last_period)):
         documents = [_dra(company, month, rng) for company in payers]
         write_kedu(
@@ -253,11 +388,17 @@ def _write_kedu_files(office: DemoOffice, rng: random.Random) -> None:
             version="5.7" if month >= "2026-05" else "5.6",
             in_zestaw=number % 2 == 1,
         )
+        written += documents
     corrected = payers[3] if len(payers) > 3 else payers[0]
-    base = _dra(corrected, office.first_period, random.Random(corrected.nip))
-    write_kedu(
-        office.folder / "kedu" / f"DRA_{office.first_period}_korekta.xml",
-        [DraDocument(**{**base.__dict__, "declaration_no": 2, "social": base.social + 12_345})],
+    correction = _correction(_dra(corrected, office.first_period, random.Random(corrected.nip)))
+    write_kedu(office.folder / "kedu" / f"DRA_{office.first_period}_korekta.xml", [correction])
+    return [*written, correction]
+
+
+def _correction(original: DraDocument) -> DraDocument:
+    """A second DRA of the month (declaration 02): a contribution was left out of the first."""
+    return DraDocument(
+        **{**original.__dict__, "declaration_no": 2, "social": original.social + 12_345}
     )
 
 
@@ -290,7 +431,384 @@ def _write_broken_file(office: DemoOffice) -> None:
     )
 
 
-def _write_settings(office: DemoOffice) -> None:
+# --- program databases ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Month:
+    """A client's month as its books hold it: net sales and purchases, in grosze."""
+
+    period: str
+    revenue: int
+    costs: int
+
+    @property
+    def year(self) -> int:
+        return parse_period(self.period)[0]
+
+    @property
+    def month(self) -> int:
+        return parse_period(self.period)[1]
+
+    @property
+    def output_vat(self) -> int:
+        return (self.revenue * 23 + 50) // 100
+
+    @property
+    def input_vat(self) -> int:
+        return (self.costs * 23 + 50) // 100
+
+
+def _vat_return(books: Sequence[_Month], month: _Month, quarterly: bool) -> list[_Month] | None:
+    """The months a VAT return filed for `month` settles; None inside a quarter (no return)."""
+    if not quarterly:
+        return [month]
+    if quarter_end(month.period) != month.period:
+        return None
+    return [entry for entry in books if quarter_end(entry.period) == month.period]
+
+
+def _vat_to_pay(settled: Sequence[_Month]) -> int:
+    """VAT to pay in grosze of whole złoty (an excess is carried forward: nothing to pay)."""
+    balance = sum(entry.output_vat - entry.input_vat for entry in settled)
+    return round_tax_grosze(max(balance, 0))
+
+
+def _advance(month: _Month, client: _ProgramClient) -> tuple[str, int]:
+    """The month's income-tax advance in grosze of whole złoty, simplified to the month alone:
+    8.5 % of revenue for ryczałt, 19 % (PIT-5L) or 12 % (PIT-5) of income for KPiR."""
+    if client.lump_sum:
+        return "PIT-28", round_tax_grosze(month.revenue * 85 // 1000)
+    rate = 19 if client.flat_tax else 12
+    income = max(month.revenue - month.costs, 0)
+    return ("PIT-5L" if client.flat_tax else "PIT-5"), round_tax_grosze(income * rate // 100)
+
+
+def _database_name(prefix: str, company: DemoCompany) -> str:
+    """A database name as offices give them: the program's prefix and the client's surname (or
+    first two words of its name), in ASCII."""
+    words = [company.person[1]] if company.person else company.name.split()[:2]
+    text = "_".join(words).translate(str.maketrans("łŁ", "lL"))
+    return f"{prefix}_{unicodedata.normalize('NFKD', text).encode('ascii', 'ignore').decode()}"
+
+
+def _sqlite_url(folder: str) -> str:
+    """A url template reading `<settings folder>/<folder>/<database>.sqlite`, wherever it is."""
+    return f"sqlite:///{{settings_dir}}/{folder}/{{database}}.sqlite"
+
+
+_OPTIMA_ADVANCES = {"PIT-5": optima.PIT_5, "PIT-5L": optima.PIT_5L, "PIT-28": optima.PIT_28}
+_GT_ADVANCES = {"PIT-5": gt.PIT_5, "PIT-5L": gt.PIT_5L, "PIT-28": gt.PIT_28}
+_RESET2_ADVANCES = {"PIT-5": reset2.PIT_5, "PIT-5L": reset2.PIT_5L, "PIT-28": reset2.PIT_28}
+
+
+class _ProgramBooks:
+    """Writes every program's databases; each writer returns the settings that read them."""
+
+    def __init__(
+        self,
+        office: DemoOffice,
+        kept: list[tuple[DemoCompany, _ProgramClient]],
+        filings: dict[str, list[JpkFile]],
+        dras: list[DraDocument],
+        rng: random.Random,
+    ) -> None:
+        self.office = office
+        self.kept = kept
+        self.filings = filings
+        self.dras = dras
+        self.rng = rng
+        self.books = {company.nip: self._months() for company, _ in kept}
+
+    def write(self) -> dict[str, dict[str, object]]:
+        return {
+            "optima": self.optima(),
+            "platnik": self.platnik(),
+            "rachmistrz": self.rachmistrz(),
+            **{key: self.reset2(key) for key in _RESET2_DATABASES},
+        }
+
+    def _months(self) -> list[_Month]:
+        books = []
+        for month in months(self.office.first_period, self.office.last_period):
+            revenue = self.rng.randint(1_500_000, 9_000_000)
+            books.append(_Month(month, revenue, self.rng.randint(300_000, revenue * 2 // 3)))
+        return books
+
+    def _clients(self, program: str) -> list[tuple[DemoCompany, _ProgramClient, list[_Month]]]:
+        return [
+            (company, client, self.books[company.nip])
+            for company, client in self.kept
+            if client.program == program
+        ]
+
+    # --- Optima -----------------------------------------------------------------------------
+
+    def optima(self) -> dict[str, object]:
+        """The configuration database and one database per client, the inactive one too."""
+        shared = [
+            _optima_partnership(company, self.filings[company.nip])
+            for company in self.office.companies
+            if "optima" in company.programs and company.vat_period is not None
+        ]
+        own = [_optima_company(*kept) for kept in self._clients("optima")]
+        office = optima.OptimaOffice([*shared, *own])
+        optima.write_optima_sqlite_office(self.office.folder / "optima", office)
+        return {"url": _sqlite_url("optima"), "database": office.configuration}
+
+    # --- Płatnik ----------------------------------------------------------------------------
+
+    def platnik(self) -> dict[str, object]:
+        """One database with every payer Płatnik settles, and a correction (declaration 02)."""
+        companies = [company for company in self.office.companies if "platnik" in company.programs]
+        payers = [_payer(number, company) for number, company in enumerate(companies, 1)]
+        documents = [
+            (payer, document)
+            for payer, company in zip(payers, companies, strict=True)
+            for document in self._dras_of(company)
+        ]
+        if documents and not any(document.declaration_no > 1 for _, document in documents):
+            payer, first = documents[0]
+            documents.append((payer, _correction(first)))
+        dras = [
+            _platnik_dra(number, payer, document)
+            for number, (payer, document) in enumerate(documents, 1)
+        ]
+        path = self.office.folder / "platnik" / f"{_PLATNIK_DATABASE}.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        platnik.write_platnik_sqlite(path, payers, dras)
+        return {"url": _sqlite_url("platnik"), "database": _PLATNIK_DATABASE}
+
+    def _dras_of(self, company: DemoCompany) -> list[DraDocument]:
+        """A client with KEDU files has the DRAs of its files (they are Płatnik's export, with
+        the KEDU correction); another gets new ones."""
+        exported = [document for document in self.dras if document.nip == company.nip]
+        synced = months(self.office.first_period, self.office.last_period)
+        return exported or [_dra(company, month, self.rng) for month in synced]
+
+    # --- Rachmistrz -------------------------------------------------------------------------
+
+    def rachmistrz(self) -> dict[str, object]:
+        """One InsERT GT database per client; GT lists none, so the settings name them."""
+        databases = {
+            _database_name("GT", company): _gt_company(company, client, books)
+            for company, client, books in self._clients("rachmistrz")
+        }
+        gt.write_rachmistrz_sqlite_files(self.office.folder / "rachmistrz", databases)
+        return {"url": _sqlite_url("rachmistrz"), "databases": list(databases)}
+
+    # --- Reset2 -----------------------------------------------------------------------------
+
+    def reset2(self, key: str) -> dict[str, object]:
+        """One database holding all the edition's clients."""
+        companies = [
+            _reset2_company(number, company, client, books, self.office.first_period)
+            for number, (company, client, books) in enumerate(self._clients(key), 1)
+        ]
+        database = _RESET2_DATABASES[key]
+        reset2.write_reset2_sqlite(self.office.folder / "reset2" / f"{database}.sqlite", companies)
+        return {"url": _sqlite_url("reset2"), "database": database}
+
+
+def _optima_partnership(company: DemoCompany, filings: list[JpkFile]) -> optima.OptimaCompany:
+    """The client whose JPK files Optima makes: the same VAT registers and VAT-7 amounts, and a
+    PIT-5 advance for each of its two partners."""
+    declarations, kpir, vat = [], [], []
+    for filing in filings:
+        month = period(filing.year, filing.month)
+        sales_net, sales_vat = (sum(column) for column in zip(*filing.sales, strict=True))
+        costs_net, costs_vat = (sum(column) for column in zip(*filing.purchases, strict=True))
+        vat += [
+            optima.VatEntry(month, sales=True, net=sales_net, vat=sales_vat),
+            optima.VatEntry(month, sales=False, net=costs_net, vat=costs_vat),
+        ]
+        kpir.append(optima.KpirEntry(month, sales=sales_net, goods=costs_net))
+        if filing.declaration is not None:
+            amount = filing.declaration.p51 * 100
+            declarations.append(optima.OptimaDeclaration(optima.VAT_7, month, amount))
+        share = round_tax_grosze(max(sales_net - costs_net, 0) * 12 // 200)
+        declarations += [
+            optima.OptimaDeclaration(optima.PIT_5, month, share, taxpayer_id=partner)
+            for partner in (1, 2)
+        ]
+    return optima.OptimaCompany(
+        database=_database_name("CDN", company),
+        name=company.name,
+        nip=company.nip,
+        regon=company.regon,
+        email=_email(company),
+        tax_form="KPiR",
+        vat_period="kwartalnie" if company.vat_period == "Q" else "miesięcznie",
+        declarations=tuple(declarations),
+        kpir=tuple(kpir),
+        vat=tuple(vat),
+    )
+
+
+def _optima_company(
+    company: DemoCompany, client: _ProgramClient, books: list[_Month]
+) -> optima.OptimaCompany:
+    """A client Optima alone keeps: VAT-7 (VAT-7K) and advances, its ledger and VAT registers."""
+    declarations = []
+    for month in books:
+        settled = _vat_return(books, month, client.quarterly)
+        if settled is not None:
+            amount = _vat_to_pay(settled)
+            declarations.append(optima.OptimaDeclaration(optima.VAT_7, month.period, amount))
+        tax, amount = _advance(month, client)
+        declarations.append(optima.OptimaDeclaration(_OPTIMA_ADVANCES[tax], month.period, amount))
+    vat = [
+        entry
+        for month in books
+        for entry in (
+            optima.VatEntry(month.period, sales=True, net=month.revenue, vat=month.output_vat),
+            optima.VatEntry(month.period, sales=False, net=month.costs, vat=month.input_vat),
+        )
+    ]
+    kpir = [optima.KpirEntry(m.period, sales=m.revenue, goods=m.costs) for m in books]
+    ryczalt = [optima.RyczaltEntry(m.period, (0, 0, 0, m.revenue)) for m in books]
+    return optima.OptimaCompany(
+        database=_database_name("CDN", company),
+        name=company.name,
+        nip=company.nip,
+        regon=company.regon,
+        email=_email(company),
+        tax_form="ryczałt" if client.lump_sum else "KPiR",
+        vat_period="kwartalnie" if client.quarterly else "miesięcznie",
+        active=client.active,
+        declarations=tuple(declarations),
+        kpir=() if client.lump_sum else tuple(kpir),
+        ryczalt=tuple(ryczalt) if client.lump_sum else (),
+        vat=tuple(vat),
+    )
+
+
+def _payer(number: int, company: DemoCompany) -> platnik.Payer:
+    return platnik.Payer(
+        payer_id=number,
+        short_name=company.kedu_name or _short_name(company.name),
+        nip=company.nip,
+        regon=company.regon,
+        pesel=company.pesel,
+        first_name=company.person[0].upper() if company.person else None,
+        last_name=company.person[1].upper() if company.person else None,
+        full_name=None if company.person else company.name,
+    )
+
+
+def _platnik_dra(number: int, payer: platnik.Payer, document: DraDocument) -> platnik.Dra:
+    return platnik.Dra(
+        document_id=number,
+        payer=payer,
+        period=document.period,
+        declaration_no=document.declaration_no,
+        social=document.social,
+        health=document.health,
+        labour_fund=document.labour_fund,
+        fgsp=document.fgsp,
+        fep=document.fep,
+        deductions=document.deductions,
+    )
+
+
+def _gt_company(company: DemoCompany, client: _ProgramClient, books: list[_Month]) -> gt.GtCompany:
+    """A client Rachmistrz keeps: computed declarations and its KPiR or ryczałt register."""
+    declarations = []
+    for month in books:
+        settled = _vat_return(books, month, client.quarterly)
+        if settled is not None:
+            code = gt.VAT_7K if client.quarterly else gt.VAT_7
+            to_pay = _vat_to_pay(settled)
+            declarations.append(gt.GtDeclaration(code, month.year, month.month, to_pay))
+        tax, amount = _advance(month, client)
+        declarations.append(gt.GtDeclaration(_GT_ADVANCES[tax], month.year, month.month, amount))
+    booked = [(date(m.year, m.month, 15), m) for m in books]
+    kpir = [gt.KpirEntry(day, sales=m.revenue, goods=m.costs) for day, m in booked]
+    ryczalt = [gt.RyczaltEntry(day, m.revenue) for day, m in booked]
+    return gt.GtCompany(
+        nip=company.nip,
+        name=company.name,
+        short_name=client.trade,
+        regon=company.regon,
+        email=_email(company),
+        accounting_type=gt.RYCZALT if client.lump_sum else gt.KPIR,
+        declarations=tuple(declarations),
+        kpir=() if client.lump_sum else tuple(kpir),
+        ryczalt=tuple(ryczalt) if client.lump_sum else (),
+    )
+
+
+def _reset2_company(
+    number: int, company: DemoCompany, client: _ProgramClient, books: list[_Month], first: str
+) -> reset2.Reset2Company:
+    """A client Reset2 keeps: its VAT setting, computed VAT and advances, monthly book totals."""
+    advances = [(month, *_advance(month, client)) for month in books]
+    return reset2.Reset2Company(
+        company_id=number,
+        nip=company.nip,
+        name=company.name,
+        short_name=client.trade,
+        regon=company.regon,
+        email=_email(company),
+        tax_form=reset2.RYCZALT if client.lump_sum else reset2.KPIR,
+        settings=_vat_settings(client, first),
+        vat=_reset2_vat(client, books),
+        taxes=tuple(
+            reset2.TaxAdvance(month.year, month.month, _RESET2_ADVANCES[tax], amount)
+            for month, tax, amount in advances
+        ),
+        books=_reset2_book(client, books),
+    )
+
+
+def _reset2_vat(client: _ProgramClient, books: list[_Month]) -> tuple[reset2.VatFigures, ...]:
+    figures = []
+    for month in books:
+        settled = _vat_return(books, month, client.quarterly)
+        if settled is not None:
+            figures.append(
+                reset2.VatFigures(
+                    year=month.year,
+                    month=month.month,
+                    type_code=reset2.VAT_7K if client.quarterly else reset2.VAT_7,
+                    to_pay=_vat_to_pay(settled),
+                    output_vat=sum(entry.output_vat for entry in settled),
+                    input_vat=sum(entry.input_vat for entry in settled),
+                )
+            )
+    return tuple(figures)
+
+
+def _reset2_book(client: _ProgramClient, books: list[_Month]) -> tuple[reset2.BookMonth, ...]:
+    """Monthly totals with year-to-date sums (counted from the demo's first month or January);
+    a ryczałt book has no costs."""
+    totals, revenue_ytd, costs_ytd = [], 0, 0
+    for month in books:
+        costs = 0 if client.lump_sum else month.costs
+        revenue_ytd = month.revenue + (revenue_ytd if month.month > 1 else 0)
+        costs_ytd = costs + (costs_ytd if month.month > 1 else 0)
+        totals.append(
+            reset2.BookMonth(month.year, month.month, month.revenue, costs, revenue_ytd, costs_ytd)
+        )
+    return tuple(totals)
+
+
+def _vat_settings(client: _ProgramClient, first: str) -> tuple[reset2.DeclarationSetting, ...]:
+    """Which VAT declaration the client files, from when: since the year before the demo; the
+    late client registered for VAT with the demo's first month, but the office entered the
+    setting from the month after, so no setting covers the first month."""
+    if client.late_vat_setting:
+        return (
+            reset2.DeclarationSetting(reset2.VAT_7, date(*parse_period(next_period(first)), 1)),
+        )
+    code = reset2.VAT_7K if client.quarterly else reset2.VAT_7
+    return (reset2.DeclarationSetting(code, date(parse_period(first)[0] - 1, 1, 1)),)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def _write_settings(office: DemoOffice, databases: dict[str, dict[str, object]]) -> None:
     overrides: dict[str, dict[str, object]] = {}
     for company in office.companies:
         if company.legal_form == "legal_person":
@@ -301,7 +819,7 @@ def _write_settings(office: DemoOffice) -> None:
     conflicted = office.companies[1]
     settings = {
         "office_name": "Biuro Rachunkowe Demo",
-        "programs": {"jpk": {"folder": "jpk"}, "kedu": {"folder": "kedu"}},
+        "programs": {"jpk": {"folder": "jpk"}, "kedu": {"folder": "kedu"}, **databases},
         "panel": {"database": "panel.sqlite"},
         "update": {"companies": "all", "data_types": ["zus", "taxes", "summaries"]},
         "approval": {"zus": "never", "taxes": "never", "summaries": "never"},
@@ -310,6 +828,8 @@ def _write_settings(office: DemoOffice) -> None:
     }
     header = (
         "# konekto-pipeline settings of the demo office. Paths are relative to this file.\n"
+        "# The programs' databases are SQLite files in their folders here, found through\n"
+        "# {settings_dir} in `url`; a real office gives `server` (HOST\\INSTANCE) instead.\n"
         f"# {conflicted.name} (NIP {conflicted.nip}) is named differently in KEDU and JPK:\n"
         "# give it a `name` under `companies` to settle the conflict.\n"
     )

@@ -1,0 +1,129 @@
+"""The demo office's program databases, synced end to end into the panel.
+
+`konekto demo` is how an office first sees the pipeline, so its Optima, Płatnik, Rachmistrz and
+Reset2 databases (SQLite files with each program's tables, read by the readers that read SQL
+Server) must reach the panel beside the JPK and KEDU files: a client kept in several programs
+gets each data type from the program the default source order prefers, a former client in an
+inactive Optima database stays out, a Reset2 month no declaration setting covers is reported
+for its company, a second run sends nothing, and the folder still works after a move.
+"""
+
+import shutil
+import sqlite3
+
+import pytest
+
+from konekto_pipeline.checks import check_all
+from konekto_pipeline.cli import run_sync
+from konekto_pipeline.demo import create_demo_office
+from konekto_pipeline.panel.server import dump
+from konekto_pipeline.settings import load_settings
+
+FIRST = "2026-04"
+LAST = "2026-06"
+DATABASE_PROGRAMS = ("optima", "platnik", "rachmistrz", "reset2_firma", "reset2_ksiega")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    office = create_demo_office(tmp_path_factory.mktemp("demo"), last_period=LAST, month_count=3)
+    first = run_sync(office.settings_path, FIRST, LAST)
+    second = run_sync(office.settings_path, FIRST, LAST)
+    return office, first, second
+
+
+def _items(office) -> list[dict]:
+    return list(dump(f"sqlite:///{office.panel_database}"))
+
+
+def _sources(office, nip: str, data_type: str) -> set[str]:
+    return {i["source"] for i in _items(office) if i["nip"] == nip and i["data_type"] == data_type}
+
+
+def test_every_program_of_the_demo_supplies_uploaded_items(demo):
+    office, first, _ = demo
+    assert first.success, first.errors
+    sources = {item["source"] for item in _items(office)}
+    assert set(DATABASE_PROGRAMS) <= sources
+    assert {"jpk", "kedu"} <= sources
+
+
+def test_a_client_in_optima_jpk_kedu_and_platnik_gets_taxes_from_optima_and_zus_from_platnik(
+    demo,
+):
+    office, _, _ = demo
+    shared = next(c for c in office.companies if "optima" in c.programs and c.in_kedu)
+    assert shared.vat_period is not None and "platnik" in shared.programs
+    assert _sources(office, shared.nip, "taxes") == {"optima"}
+    assert _sources(office, shared.nip, "zus") == {"platnik"}
+    taxes = {i["tax"] for i in _items(office) if i["nip"] == shared.nip}
+    assert {"VAT-7", "PIT-5"} <= taxes
+
+
+def test_the_sole_trader_without_kedu_files_gets_zus_from_platnik_and_vat_from_jpk(demo):
+    office, _, _ = demo
+    trader = next(c for c in office.companies if c.programs == ("platnik",))
+    assert trader.person is not None and not trader.in_kedu
+    assert _sources(office, trader.nip, "zus") == {"platnik"}
+    assert _sources(office, trader.nip, "taxes") == {"jpk"}
+
+
+def test_platnik_correction_supersedes_the_first_dra(demo):
+    office, _, _ = demo
+    corrected = [i for i in _items(office) if i["source"] == "platnik" and i["period"] == FIRST
+                 and i["details"]["declaration_no"] == 2]  # fmt: skip
+    assert len(corrected) == 1
+    assert corrected[0]["kind"] == "K"
+
+
+def test_the_company_of_an_inactive_optima_database_is_not_uploaded(demo):
+    office, first, _ = demo
+    (former,) = office.inactive
+    assert former.nip not in {item["nip"] for item in _items(office)}
+    assert former.nip not in {outcome["nip"] for outcome in first.outcomes}
+
+
+def test_a_reset2_month_no_declaration_setting_covers_is_reported_for_that_company(demo):
+    office, first, _ = demo
+    reported = [p for p in first.problems if p.startswith("reset2_ksiega:") and "does not cover"
+                in p]  # fmt: skip
+    assert len(reported) == 1 and f"no VAT item for {FIRST}" in reported[0]
+    nip = reported[0].split("(NIP ")[1][:10]
+    vat = {i["period"] for i in _items(office) if i["nip"] == nip and i["tax"] == "VAT-7"}
+    assert vat == {"2026-05", LAST}
+    assert next(o for o in first.outcomes if o["nip"] == nip)["status"] == "uploaded"
+
+
+def test_a_second_sync_uploads_nothing(demo):
+    _, first, second = demo
+    assert second.success, second.errors
+    assert sum(o["uploaded"] for o in first.outcomes) > 0
+    assert sum(o["uploaded"] for o in second.outcomes) == 0
+
+
+def test_the_office_still_reads_its_databases_after_the_folder_moves(demo, tmp_path):
+    office, _, _ = demo
+    assert str(office.folder) not in office.settings_path.read_text(encoding="utf-8")
+    moved = tmp_path / "przeniesione biuro"
+    shutil.copytree(office.folder, moved, ignore=shutil.ignore_patterns(".konekto"))
+    results = check_all(load_settings(moved / "konekto.yaml"))
+    expected = dict.fromkeys([*DATABASE_PROGRAMS, "jpk", "kedu", "panel"], True)
+    assert {r.name: r.ok for r in results} == expected, [r.message for r in results]
+
+
+def test_the_same_arguments_give_the_same_databases(tmp_path):
+    one = create_demo_office(tmp_path / "one", companies=3, last_period=LAST, month_count=1)
+    two = create_demo_office(tmp_path / "two", companies=3, last_period=LAST, month_count=1)
+    databases = sorted(p.relative_to(one.folder) for p in one.folder.rglob("*.sqlite"))
+    assert len(databases) == 9
+    assert databases == sorted(p.relative_to(two.folder) for p in two.folder.rglob("*.sqlite"))
+    for database in databases:
+        assert _dump(one.folder / database) == _dump(two.folder / database), database
+
+
+def _dump(path) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
