@@ -270,8 +270,6 @@ def _cmd_panel_dump(args: argparse.Namespace) -> int:
             print(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str))
     except sqlalchemy.exc.DatabaseError as error:
         raise ValueError(f"{args.db} is not a panel database ({error.orig})") from None
-    except BrokenPipeError:  # `konekto panel dump | head` stopped reading: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -333,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader of our output (`| head`) stopped: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (SettingsError, InvalidIdentifier, ValueError, OSError) as error:
         print(f"konekto: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
