@@ -23,6 +23,7 @@ from konekto_pipeline.domain.periods import months, parse_period
 from konekto_pipeline.office import load_office, office_lock
 from konekto_pipeline.schemas import DATA_TYPES
 from konekto_pipeline.settings import Settings, SettingsError
+from konekto_pipeline.sources.sql.connection import SqlConnectionError
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -245,6 +246,15 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_instances(args: argparse.Namespace) -> int:
+    from konekto_pipeline.sources.sql.browser import list_instances
+
+    for instance in list_instances(args.host, port=args.port, timeout=args.timeout):
+        port = f"tcp {instance.tcp_port}" if instance.tcp_port else "no TCP port"
+        print(f"{instance.server}\t{port}\tversion {instance.version}")
+    return 0
+
+
 def _this_command() -> str:
     """How the user started konekto (`.venv/bin/konekto`), so printed commands work as shown."""
     invoked = Path(sys.argv[0])
@@ -313,6 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--settings", required=True, help="the office's konekto.yaml")
     probe.set_defaults(handler=_cmd_probe)
 
+    instances = commands.add_parser(
+        "instances", help="list SQL Server instances on a host (SQL Server Browser, UDP 1434)"
+    )
+    instances.add_argument("--host", required=True)
+    instances.add_argument("--port", type=int, default=1434)
+    instances.add_argument("--timeout", type=float, default=2.0)
+    instances.set_defaults(handler=_cmd_instances)
+
     panel = commands.add_parser("panel", help="the reference office panel")
     panel_commands = panel.add_subparsers(dest="panel_command", required=True)
     serve = panel_commands.add_parser("serve", help="serve the panel and its web page")
@@ -334,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of our output (`| head`) stopped: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (SettingsError, InvalidIdentifier, ValueError, OSError) as error:
+    except (SettingsError, InvalidIdentifier, ValueError, OSError, SqlConnectionError) as error:
         print(f"konekto: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from konekto_pipeline.cli import main
 from konekto_pipeline.sources.sql.browser import (
     SqlInstance,
     instance_port,
@@ -190,3 +191,17 @@ def test_polish_server_names_are_read_as_cp1250() -> None:
     answer = svr_resp("ServerName;KSIĘGOWOŚĆ;InstanceName;OPTIMA;Version;15.0.2000.5;;")
 
     assert parse_response(answer, "test")[0].server == "KSIĘGOWOŚĆ\\OPTIMA"
+
+
+def test_konekto_instances_prints_each_instance_and_explains_silence(
+    responder: StartResponder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = responder(browser)
+    assert main(["instances", "--host", "127.0.0.1", "--port", str(server.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("\t" in line for line in lines)
+
+    silent = responder(lambda request: None)
+    arguments = ["instances", "--host", "127.0.0.1", "--port", str(silent.port), "--timeout", "0.3"]
+    assert main(arguments) == 2
+    assert "SQL Server Browser" in capsys.readouterr().err
