@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
 
 from konekto_pipeline.domain.accounts import micro_account
 from konekto_pipeline.schemas import validate
@@ -49,9 +48,6 @@ from konekto_pipeline.sources.optima.writer import (
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, SqlServerTarget
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_TEMPLATE = f"postgresql+psycopg://root@{PG_HOST}:{PG_PORT}/{{database}}"
 CONFIGURATION = "CDN_KNF_Konfiguracja"
 
 KOWALSKI_NIP = "5260250274"  # also a payer in the Płatnik/KEDU fixtures
@@ -208,54 +204,16 @@ def deploy_sqlite(optima: OptimaOffice, folder: Path, suffix: str | None = None)
 
 
 def deploy_postgres(
-    optima: OptimaOffice, admin: sa.Engine, created: list[str], suffix: str
+    optima: OptimaOffice, create: Callable[..., str], template: str, suffix: str
 ) -> Deployed:
+    """Writes the office on PostgreSQL: `create` (the pg_database fixture) makes its databases."""
     written = renamed(optima, suffix)
     for database in [written.configuration, *(c.database for c in written.companies)]:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
-        created.append(database)
-    write_pg(written.configuration, lambda e: write_optima_configuration(e, written.companies))
+        create(database)
+    write_optima_configuration(template.format(database=written.configuration), written.companies)
     for company in written.companies:
-        write_pg(company.database, lambda e, c=company: write_optima_company(e, c))
-    return Deployed(PG_TEMPLATE, written.configuration, names_of(optima, written))
-
-
-def write_pg(database: str, write: Callable[[sa.Engine], None]) -> None:
-    engine = sa.create_engine(PG_TEMPLATE.format(database=database))
-    try:
-        write(engine)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    """The machine's own PostgreSQL test server, for creating and dropping test databases."""
-    engine = sa.create_engine(
-        f"postgresql+psycopg://root@{PG_HOST}:{PG_PORT}/postgres",
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        first_line = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} (user root) is not reachable: {first_line}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def pg_databases(postgres: sa.Engine) -> Iterator[list[str]]:
-    """Names of the databases a test created; all dropped afterwards."""
-    created: list[str] = []
-    yield created
-    with postgres.connect() as admin:
-        for database in created:
-            admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        write_optima_company(template.format(database=company.database), company)
+    return Deployed(template, written.configuration, names_of(optima, written))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -269,9 +227,9 @@ def deploy(
         if request.param == "sqlite":
             result = deploy_sqlite(optima, tmp_path / f"office{len(deployed)}")
         else:
-            admin = request.getfixturevalue("postgres")
-            created = request.getfixturevalue("pg_databases")
-            result = deploy_postgres(optima, admin, created, uuid.uuid4().hex[:10])
+            create = request.getfixturevalue("pg_database")
+            template = request.getfixturevalue("pg_template")
+            result = deploy_postgres(optima, create, template, uuid.uuid4().hex[:10])
         deployed.append(result)
         return result
 
@@ -781,11 +739,11 @@ def test_probe_lists_databases_tables_codes_and_labels(deploy: Callable) -> None
 
 
 def test_postgresql_and_sqlite_give_identical_frames(
-    postgres: sa.Engine, pg_databases: list[str], tmp_path: Path
+    pg_database: Callable[..., str], pg_template: str, tmp_path: Path
 ) -> None:
     suffix = uuid.uuid4().hex[:10]
     on_sqlite = deploy_sqlite(office(), tmp_path, suffix)
-    on_postgres = deploy_postgres(office(), postgres, pg_databases, suffix)
+    on_postgres = deploy_postgres(office(), pg_database, pg_template, suffix)
 
     try:
         from_sqlite = on_sqlite.reader().read(PERIODS)
@@ -812,22 +770,15 @@ def test_frames_pass_the_schemas(deploy: Callable) -> None:
 
 
 def test_every_select_compiles_for_sql_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, record_statements: Callable[[], list[Any]], mssql_text: Callable[..., str]
 ) -> None:
     deployed = deploy_sqlite(office(), tmp_path)
-    statements: list[Any] = []
-    execute = sa.engine.Connection.execute
-
-    def recording(self: sa.engine.Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        statements.append(statement)
-        return execute(self, statement, *args, **kwargs)
-
-    monkeypatch.setattr(sa.engine.Connection, "execute", recording)
+    statements = record_statements()
     reader = deployed.reader()
     reader.read(PERIODS)
     reader.probe()
 
-    compiled = [str(statement.compile(dialect=mssql.dialect())) for statement in statements]
+    compiled = [mssql_text(statement) for statement in statements]
     assert all(isinstance(statement, sa.Select) for statement in statements)
     text = "\n".join(compiled)
     for table in ("Bazy", "Firma", "DeklNag", "BnkZdarzenia", "ZapisyKPR", "Ryczalt", "VatNag"):

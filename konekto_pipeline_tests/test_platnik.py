@@ -31,7 +31,6 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
 
 from konekto_pipeline.schemas import validate
 from konekto_pipeline.settings import PlatnikProgram
@@ -51,7 +50,6 @@ from konekto_pipeline.sources.sql.connection import (
 )
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
-PG_TEMPLATE = "postgresql+psycopg://root@127.0.0.1:5432/{database}"
 DATABASE = "Płatnik"
 PERIODS = ["2025-02", "2025-03"]
 AMOUNT_FIELDS = ("social", "health", "labour_fund", "fep", "deductions", "total", "refund")
@@ -164,25 +162,6 @@ class Office:
 OfficeFactory = Callable[..., Office]
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    """The machine's own PostgreSQL test server, for creating and dropping test databases."""
-    engine = sa.create_engine(
-        PG_TEMPLATE.format(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        first_line = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 (user root) is not reachable: {first_line}")
-    yield engine
-    engine.dispose()
-
-
 def sqlite_office(tmp_path: Path, payers: list[Payer], dras: list[Dra], omit: tuple) -> Office:
     template = f"sqlite:///{tmp_path}/{{database}}.sqlite"
     write_platnik_database(template.format(database=DATABASE), payers, dras, omit=omit)
@@ -204,7 +183,7 @@ def make_office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Offi
         folder = tmp_path / uuid.uuid4().hex[:8]
         folder.mkdir()
         if request.param == "postgresql":
-            return _postgresql_office(request.getfixturevalue("postgres"), payers, dras, omit)
+            return _postgresql_office(payers, dras, omit)
         office = sqlite_office(folder, payers, dras, omit)
         cleanups.append(office.server.dispose)
         if request.param == "sqlite":
@@ -214,28 +193,19 @@ def make_office(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Offi
         settings = PlatnikProgram(access_file=access.path)
         return Office("access", PlatnikReader(settings, access=access), str(access.path))
 
-    def _postgresql_office(
-        admin: sa.Engine, payers: list[Payer], dras: list[Dra], omit: tuple[str, ...]
-    ) -> Office:
-        database = f"konekto_test_platnik_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
-        cleanups.append(lambda: _drop(admin, database))
-        write_platnik_database(PG_TEMPLATE.format(database=database), payers, dras, omit=omit)
-        server = SqlServer(SqlServerTarget(url_template=PG_TEMPLATE), program="platnik")
+    def _postgresql_office(payers: list[Payer], dras: list[Dra], omit: tuple[str, ...]) -> Office:
+        template = request.getfixturevalue("pg_template")
+        database = request.getfixturevalue("pg_database")()
+        write_platnik_database(template.format(database=database), payers, dras, omit=omit)
+        server = SqlServer(SqlServerTarget(url_template=template), program="platnik")
         cleanups.insert(0, server.dispose)
-        settings = PlatnikProgram(url=PG_TEMPLATE, database=database)
+        settings = PlatnikProgram(url=template, database=database)
         reader = PlatnikReader(settings, server=server)
         return Office("postgresql", reader, server.where(database), server)
 
     yield make
     for cleanup in cleanups:
         cleanup()
-
-
-def _drop(admin: sa.Engine, database: str) -> None:
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -613,27 +583,19 @@ def sqlite_only(tmp_path: Path) -> Iterator[Callable[..., Office]]:
 
 
 def test_every_select_compiles_for_sql_server_with_dbo_tables(
-    sqlite_only: Callable[..., Office], monkeypatch: pytest.MonkeyPatch
+    sqlite_only: Callable[..., Office],
+    record_statements: Callable[[], list[Any]],
+    mssql_text: Callable[..., str],
 ) -> None:
-    statements: list[Any] = []
-    execute = sa.engine.Connection.execute
-
-    def capture(self: sa.engine.Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        statements.append(statement)
-        return execute(self, statement, *args, **kwargs)
-
     office = sqlite_only()
-    monkeypatch.setattr(sa.engine.Connection, "execute", capture)
+    statements = record_statements()
     office.reader.read(PERIODS)
     office.reader.check()
     office.reader.probe()
 
     selects = [statement for statement in statements if isinstance(statement, sa.Select)]
     assert len(selects) == len(statements) >= 3
-    compiled = [
-        str(select.compile(dialect=mssql.dialect(), compile_kwargs={"literal_binds": True}))
-        for select in selects
-    ]
+    compiled = [mssql_text(select, literal_binds=True) for select in selects]
     assert all("FROM dbo.[" in text for text in compiled)
     assert any("FROM dbo.[ZUSDRA]" in text for text in compiled)
     assert any("FROM dbo.[PLATN_IDENT]" in text for text in compiled)

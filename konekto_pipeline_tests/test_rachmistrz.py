@@ -13,15 +13,13 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
 
 from konekto_pipeline.schemas import validate
 from konekto_pipeline.settings import SqlProgram
@@ -51,9 +49,6 @@ from konekto_pipeline.sources.rachmistrz.writer import (
 from konekto_pipeline.sources.sql.connection import SqlConnectionError
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_TEMPLATE = f"postgresql+psycopg://root@{PG_HOST}:{PG_PORT}/{{database}}"
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 
 SHARED_NIP = "5260250274"  # also a client in the KEDU and JPK fixtures
@@ -154,53 +149,26 @@ def sqlite_office(
 
 
 def postgres_office(
-    admin: sa.Engine,
-    created: list[str],
+    create: Callable[..., str],
+    template: str,
     companies: Mapping[str, GtCompany],
     suffix: str,
     leave_out: Mapping[str, list[str]] | None = None,
 ) -> Office:
+    """Company databases written on PostgreSQL; `create` is the pg_database fixture."""
     names = database_names(companies, suffix)
     for key, company in companies.items():
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{names[key]}"')
-        created.append(names[key])
-        engine = sa.create_engine(PG_TEMPLATE.format(database=names[key]))
-        write_rachmistrz_database(engine, company, leave_out=(leave_out or {}).get(key, []))
-        engine.dispose()
-    return Office(SqlProgram(url=PG_TEMPLATE, databases=list(names.values())), names)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    """The machine's own PostgreSQL test server, for creating and dropping test databases."""
-    engine = sa.create_engine(
-        PG_TEMPLATE.format(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        first_line = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} (user root) is not reachable: {first_line}")
-    yield engine
-    engine.dispose()
+        url = template.format(database=create(names[key]))
+        write_rachmistrz_database(url, company, leave_out=(leave_out or {}).get(key, []))
+    return Office(SqlProgram(url=template, databases=list(names.values())), names)
 
 
 @pytest.fixture
-def pg_builder(postgres: sa.Engine) -> Iterator[Builder]:
-    created: list[str] = []
-
+def pg_builder(pg_database: Callable[..., str], pg_template: str) -> Builder:
     def build(companies: Mapping[str, GtCompany], suffix: str, **kwargs: object) -> Office:
-        return postgres_office(postgres, created, companies, suffix, **kwargs)  # type: ignore[arg-type]
+        return postgres_office(pg_database, pg_template, companies, suffix, **kwargs)  # type: ignore[arg-type]
 
-    yield build
-    with postgres.connect() as connection:
-        for database in created:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return build
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -459,25 +427,15 @@ def test_without_sql_server_the_company_databases_must_be_listed(tmp_path: Path)
 
 
 def test_every_select_the_reader_sends_compiles_for_sql_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, record_statements: Callable[[], list[object]], mssql_text: Callable[..., str]
 ) -> None:
     office = sqlite_office(tmp_path, {"kowalski": KOWALSKI, "nowak": NOWAK}, suffix())
-    sent: list[object] = []
-    execute = sa.engine.Connection.execute
-
-    def recording(self: sa.engine.Connection, statement: object, *args: object, **kw: object):
-        sent.append(statement)
-        return execute(self, statement, *args, **kw)
-
-    monkeypatch.setattr(sa.engine.Connection, "execute", recording)
+    sent = record_statements()
     reader = office.reader()
     reader.read(PERIODS)
     reader.probe()
 
-    compiled = [
-        str(statement.compile(dialect=mssql.dialect(), compile_kwargs={"render_postcompile": True}))
-        for statement in sent
-    ]
+    compiled = [mssql_text(statement, render_postcompile=True) for statement in sent]
     assert len(compiled) == 2 * 3 + 2 * 7  # read: 3 per database; probe: 7 per database
     text = "\n".join(compiled)
     for name in ("dbo.[adr__Ewid]", "dbo.[pd__Podmiot]", "dbo.[dekl__Ewid]", "dbo.[kpr__Ksiega]"):
@@ -487,8 +445,10 @@ def test_every_select_the_reader_sends_compiles_for_sql_server(
     assert "DATEPART(year, dbo.[kpr__Ksiega].[kpr_DataZdarzenia])" in text
 
 
-def test_the_discovery_query_on_master_compiles_for_sql_server() -> None:
-    sql = str(discovery_statement().compile(dialect=mssql.dialect()))
+def test_the_discovery_query_on_master_compiles_for_sql_server(
+    mssql_text: Callable[..., str],
+) -> None:
+    sql = mssql_text(discovery_statement())
 
     assert "FROM sys.databases" in sql
     assert "OBJECT_ID(QUOTENAME(name) + :marker, 'U')" in sql

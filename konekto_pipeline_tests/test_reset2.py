@@ -14,15 +14,13 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
 
 from konekto_pipeline.schemas import validate
 from konekto_pipeline.settings import SqlProgram
@@ -47,9 +45,6 @@ from konekto_pipeline.sources.reset2.writer import (
 from konekto_pipeline.sources.sql.connection import SqlConnectionError
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_TEMPLATE = f"postgresql+psycopg://root@{PG_HOST}:{PG_PORT}/{{database}}"
 PERIODS = ["2026-01", "2026-02", "2026-03"]
 
 SHARED_NIP = "5260250274"  # also a client in the KEDU and JPK fixtures
@@ -163,48 +158,20 @@ def sqlite_office(
     return Office(program, names)
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    """The machine's own PostgreSQL test server, for creating and dropping test databases."""
-    engine = sa.create_engine(
-        PG_TEMPLATE.format(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        first_line = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} (user root) is not reachable: {first_line}")
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def pg_builder(postgres: sa.Engine) -> Iterator[Builder]:
-    created: list[str] = []
-
+def pg_builder(pg_database: Callable[..., str], pg_template: str) -> Builder:
     def build(
         databases: dict[str, Iterable[Reset2Company]],
         leave_out: dict[str, list[str]] | None = None,
     ) -> Office:
         for name, companies in databases.items():
-            with postgres.connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            created.append(name)
-            engine = sa.create_engine(PG_TEMPLATE.format(database=name))
-            write_reset2_database(engine, companies, leave_out=(leave_out or {}).get(name, []))
-            engine.dispose()
+            url = pg_template.format(database=pg_database(name))
+            write_reset2_database(url, companies, leave_out=(leave_out or {}).get(name, []))
         names = list(databases)
-        program = SqlProgram(url=PG_TEMPLATE, database=names[0], databases=names[1:])
+        program = SqlProgram(url=pg_template, database=names[0], databases=names[1:])
         return Office(program, names)
 
-    yield build
-    with postgres.connect() as connection:
-        for name in created:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return build
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -509,27 +476,16 @@ def test_no_database_or_no_server_makes_the_program_unavailable(tmp_path: Path) 
 
 
 def test_every_select_the_reader_sends_compiles_for_sql_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, record_statements: Callable[[], list[object]], mssql_text: Callable[..., str]
 ) -> None:
     office = sqlite_office(tmp_path, {unique(): OFFICE})
-    sent: list[object] = []
-    execute = sa.engine.Connection.execute
-
-    def recording(self: sa.engine.Connection, statement: object, *args: object, **kw: object):
-        sent.append(statement)
-        return execute(self, statement, *args, **kw)
-
-    monkeypatch.setattr(sa.engine.Connection, "execute", recording)
+    sent = record_statements()
     reader = office.reader()
     reader.read(PERIODS)
     reader.check()
     reader.probe()
 
-    dialect = mssql.dialect()
-    compiled = [
-        str(statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
-        for statement in sent
-    ]
+    compiled = [mssql_text(statement, render_postcompile=True) for statement in sent]
     assert len(compiled) == 5 + 1 + 10  # read, check (companies), probe (counts and codes)
     text = "\n".join(compiled)
     for name in ("Firmy", "UstawieniaDeklaracji", "RozliczeniaVAT", "Zaliczki"):

@@ -13,12 +13,11 @@ import sqlite3
 import threading
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import mssql
 from sqlalchemy.dialects.mssql.pyodbc import MSDialect_pyodbc
 
 from konekto_pipeline.sources.sql.connection import (
@@ -292,7 +291,7 @@ def test_sqlite_template_refuses_names_that_would_leave_its_folder(database: str
         database_url(target, database)
 
 
-def test_a_cdn_statement_compiles_for_sql_server() -> None:
+def test_a_cdn_statement_compiles_for_sql_server(mssql_text: Callable[..., str]) -> None:
     statement = (
         sa.select(FIRMA.c.Fir_Numer, FIRMA.c.Fir_Wartosc)
         .where(FIRMA.c.Fir_Numer.in_([1119, 3145]))
@@ -300,7 +299,7 @@ def test_a_cdn_statement_compiles_for_sql_server() -> None:
         .limit(10)
     )
 
-    sql = str(statement.compile(dialect=mssql.dialect(), compile_kwargs={"literal_binds": True}))
+    sql = mssql_text(statement, literal_binds=True)
 
     assert sql.startswith("SELECT TOP 10 [CDN].[Firma].[Fir_Numer], [CDN].[Firma].[Fir_Wartosc]")
     assert "FROM [CDN].[Firma]" in sql
@@ -429,47 +428,22 @@ def test_another_thread_waits_until_the_first_database_is_closed(
 # --- SqlServer over PostgreSQL -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    """The machine's own PostgreSQL test server, for creating and dropping test databases."""
-    engine = sa.create_engine(
-        f"postgresql+psycopg://root@{PG_HOST}:{PG_PORT}/postgres",
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        engine.dispose()
-        first_line = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} (user root) is not reachable: {first_line}")
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def pg_office(postgres: sa.Engine) -> Iterator[dict[str, str]]:
+def pg_office(pg_database: Callable[..., str]) -> dict[str, str]:
     """Two company databases with a CDN schema, named uniquely and dropped afterwards."""
     suffix = uuid.uuid4().hex[:10]
     databases = {
         f"konekto_test_{suffix}_{key}": name for key, name in enumerate(COMPANIES.values())
     }
     for database, name in databases.items():
-        with postgres.connect() as admin:
-            admin.exec_driver_sql(f'CREATE DATABASE "{database}"')
-        engine = sa.create_engine(PG_TEMPLATE.format(database=database))
+        engine = sa.create_engine(PG_TEMPLATE.format(database=pg_database(database, "CDN")))
         with engine.begin() as connection:
-            connection.exec_driver_sql('CREATE SCHEMA "CDN"')
             FIRMA.metadata.create_all(connection)
             connection.execute(
                 FIRMA.insert(), {"Fir_FirID": 1, "Fir_Numer": 1119, "Fir_Wartosc": name}
             )
         engine.dispose()
-    yield databases
-    with postgres.connect() as admin:
-        for database in databases:
-            admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return databases
 
 
 def test_postgresql_companies_are_read_one_after_another_with_real_schemas(

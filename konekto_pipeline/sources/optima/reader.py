@@ -42,29 +42,28 @@ import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from konekto_pipeline.domain.accounts import micro_account
-from konekto_pipeline.domain.due_dates import due_date
-from konekto_pipeline.domain.identifiers import (
-    is_valid_nip,
-    is_valid_regon,
-    normalize_nip,
-    normalize_regon,
-)
+from konekto_pipeline.domain.identifiers import is_valid_regon, normalize_nip, normalize_regon
 from konekto_pipeline.domain.money import round_tax_grosze
 from konekto_pipeline.domain.periods import next_period, parse_period, previous, quarter_end
 from konekto_pipeline.domain.periods import period as make_period
-from konekto_pipeline.schemas import empty_frame
 from konekto_pipeline.settings import SqlProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.optima import settings as table_map
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
+from konekto_pipeline.sources.sql.frames import (
+    mismatch_detail,
+    origin,
+    row_count,
+    schema_frame,
+    tax_row,
+    whole_zloty,
+)
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
     TableReader,
@@ -337,7 +336,7 @@ class _CompanyRead:
         try:
             return step()
         except SchemaMismatch as error:
-            where, detail = f"{self.database.database}: {error.table}", _detail(error)
+            where, detail = f"{self.database.database}: {error.table}", mismatch_detail(error)
         except ValueError as error:
             where, detail = self.database.database, str(error)
         except sa.exc.DBAPIError as error:
@@ -372,7 +371,7 @@ class _CompanyRead:
         nip = normalize_nip(raw_nip)
         vat_period = _coded(values.get("vat_period"), table_map.VAT_PERIOD_VALUES)
         row = {
-            **_origin(self.database.database, nip),
+            **origin(SOURCE, self.database.database, nip),
             "name": values.get("name") or self.database.name or self.database.database,
             "regon": self.regon(values.get("regon"), nip),
             "email": values.get("email"),
@@ -468,7 +467,7 @@ class _CompanyRead:
             period=period,
             month=int(row.month),
             taxpayer=row.taxpayer,
-            amount=round_tax_grosze(grosze_from_db(row.amount, f"{where} DkN_Kwota")),
+            amount=whole_zloty(row.amount, f"{where} DkN_Kwota"),
             corrects=bool(row.parent),
         )
 
@@ -541,7 +540,7 @@ class _CompanyRead:
             year_so_far = [month for month in booked if month[:4] == period[:4] and month <= period]
             rows.append(
                 {
-                    **_origin(company.database, company.nip),
+                    **origin(SOURCE, company.database, company.nip),
                     "period": period,
                     "revenue": revenue.get(period, 0),
                     "costs": costs.get(period, 0),
@@ -646,9 +645,7 @@ class _CompanyProbe:
             if not self.tables.has_table(spec):
                 counts[spec.qualified] = "missing"
                 continue
-            table = sa.table(spec.name, schema=spec.schema)
-            query = sa.select(sa.func.count()).select_from(table)
-            counts[spec.qualified] = int(self.connection.execute(query).scalar_one())
+            counts[spec.qualified] = row_count(self.connection, spec.name, spec.schema)
         return counts
 
     def version(self) -> str | None:
@@ -837,28 +834,8 @@ def _zus_or_unrecognised(description: object) -> str:
 
 
 def _tax_row(company: _Company, item: _TaxItem) -> dict[str, Any]:
-    return {
-        **_origin(company.database, company.nip),
-        "period": item.period,
-        "tax": item.tax,
-        "kind": item.kind,
-        "amount": item.amount,
-        "refund": None,
-        "carried_forward": None,
-        "due_date": _due_date(item.tax, item.period),
-        "account": _tax_account(company.nip),
-    }
-
-
-@cache
-def _due_date(tax: str, period: str) -> pd.Timestamp:
-    return pd.Timestamp(due_date(tax, period))
-
-
-@cache
-def _tax_account(nip: str) -> str | None:
-    """The tax micro-account of a valid NIP; None for an invalid one (validation reports it)."""
-    return micro_account(nip) if is_valid_nip(nip) else None
+    company_origin = origin(SOURCE, company.database, company.nip)
+    return tax_row(company_origin, item.period, item.tax, item.kind, item.amount)
 
 
 def _kpir_columns() -> tuple[str, ...]:
@@ -881,16 +858,8 @@ def _vat(totals: dict[tuple[str, int], int] | None, period: str, kind: int) -> i
     return None if totals is None else totals.get((period, kind), 0)
 
 
-def _origin(database: str, nip: str) -> dict[str, str]:
-    return {"source": SOURCE, "source_company_id": database, "nip": nip}
-
-
 def _problem(where: str, message: str, nip: str | None = None) -> SourceProblem:
     return SourceProblem(program=SOURCE, where=where, message=message, nip=nip)
-
-
-def _detail(error: SchemaMismatch) -> str:
-    return str(error).removeprefix(f"{error.program}: table {error.table}: ")
 
 
 def _first_line(error: sa.exc.DBAPIError) -> str:
@@ -943,11 +912,9 @@ def _json_int(value: object) -> object:
 
 
 def _frame(kind: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
+    """`schema_frame` of the rows, sorted by company, period and tax."""
+    frame = schema_frame(kind, rows)
     if not rows:
-        return template
-    frame = pd.DataFrame.from_records(rows, columns=list(template.columns))
-    frame = frame.astype(template.dtypes.to_dict())
+        return frame
     keys = [name for name in ("source_company_id", "period", "tax") if name in frame.columns]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -37,12 +37,12 @@ import sqlalchemy as sa
 from konekto_pipeline.domain.due_dates import due_date
 from konekto_pipeline.domain.identifiers import normalize_nip
 from konekto_pipeline.domain.periods import parse_period, period
-from konekto_pipeline.schemas import empty_frame
 from konekto_pipeline.settings import PlatnikProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.platnik import settings as names
 from konekto_pipeline.sources.sql.access import AccessDatabase, AccessSchemaError
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, explain
+from konekto_pipeline.sources.sql.frames import clean_text, origin, reason, schema_frame
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
     TableReader,
@@ -224,7 +224,7 @@ class _AccessBackend:
         identities = _records(zusdra)
         dras = identities
         if wanted is not None:
-            periods = zusdra[names.PERIOD].map(_text)
+            periods = zusdra[names.PERIOD].map(clean_text)
             dras = _records(zusdra.loc[periods.isin(wanted)])
         full_names, problems = self._full_names()
         return _Rows(dras, identities, full_names, problems)
@@ -281,12 +281,7 @@ def _records(frame: pd.DataFrame) -> list[Row]:
 
 
 def _full_names_skipped(error: SchemaMismatch) -> str:
-    return f"{_detail(error)}; full firm names are not read, short names are used"
-
-
-def _detail(error: SchemaMismatch) -> str:
-    """The mismatch without the program prefix: "table dbo.ZUSDRA: required column ..."."""
-    return str(error).removeprefix(f"{error.program}: ")
+    return f"{reason(error)}; full firm names are not read, short names are used"
 
 
 # --- the reader ---------------------------------------------------------------------------------
@@ -322,7 +317,7 @@ class PlatnikReader:
         try:
             rows = self._backend.load(wanted)
         except SchemaMismatch as error:
-            return SourceData(problems=[self._problem(_detail(error))])
+            return SourceData(problems=[self._problem(reason(error))])
         table = self._backend.table_name(names.ZUSDRA)
         build = _Build(lambda text, nip=None: self._problem(f"table {table}: {text}", nip))
         build.problems.extend(self._problem(text) for text in rows.problems)
@@ -424,8 +419,8 @@ class _Build:
         kept = self._deduplicate(balanced)
         known = [payer for payer in payers.values() if isinstance(payer, _Payer)]
         return SourceData(
-            companies=_frame("companies", [_company_row(payer) for payer in _sorted(known)]),
-            zus=_frame("zus", [_zus_row(dra) for dra in kept]),
+            companies=schema_frame("companies", [_company_row(payer) for payer in _sorted(known)]),
+            zus=schema_frame("zus", [_zus_row(dra) for dra in kept]),
             problems=self.problems,
         )
 
@@ -487,7 +482,7 @@ def _latest_full_names(rows: list[Row]) -> dict[int, str]:
     """Per payer, the NAZWAFIRMA of its PLATN_IDENT row valid from the latest DATAOD."""
     latest: dict[int, tuple[tuple[pd.Timestamp, int], str]] = {}
     for row in rows:
-        name = _text(row.get(names.FULL_NAME))
+        name = clean_text(row.get(names.FULL_NAME))
         if name is None or row.get(names.IDENT_PAYER_ID) is None:
             continue
         valid_from = row.get(names.IDENT_VALID_FROM)
@@ -503,9 +498,9 @@ def _payers(identities: list[Row], full_names: dict[int, str]) -> dict[int, "_Pa
     latest: dict[int, Row] = {}
     for row in identities:
         payer_id = _int(row[names.PAYER_ID])
-        has_nip = _text(row[names.NIP]) is not None
+        has_nip = clean_text(row[names.NIP]) is not None
         current = latest.get(payer_id)
-        current_has_nip = current is not None and _text(current[names.NIP]) is not None
+        current_has_nip = current is not None and clean_text(current[names.NIP]) is not None
         if current is None or (has_nip, _recency(row)) > (current_has_nip, _recency(current)):
             latest[payer_id] = row
     return {
@@ -515,19 +510,18 @@ def _payers(identities: list[Row], full_names: dict[int, str]) -> dict[int, "_Pa
 
 
 def _payer(payer_id: int, row: Row, full_name: str | None) -> "_Payer | str":
-    person = " ".join(
-        part for part in (_text(row.get(names.FIRST_NAME)), _text(row.get(names.LAST_NAME))) if part
-    )
-    name = full_name or _text(row[names.SHORT_NAME]) or person
-    nip = normalize_nip(_text(row[names.NIP]) or "")
+    first, last = clean_text(row.get(names.FIRST_NAME)), clean_text(row.get(names.LAST_NAME))
+    person = " ".join(part for part in (first, last) if part)
+    name = full_name or clean_text(row[names.SHORT_NAME]) or person
+    nip = normalize_nip(clean_text(row[names.NIP]) or "")
     if not nip:
         who = f"payer {payer_id} ({name})" if name else f"payer {payer_id}"
         return f"{who} has no NIP ({names.NIP}) on any DRA"
     if not name:
         columns = f"{names.SHORT_NAME}, {names.LAST_NAME}, {names.FIRST_NAME}"
         return f"payer {payer_id} has no name ({columns})"
-    regon = _text(row.get(names.REGON))
-    has_pesel = _text(row.get(names.PESEL)) is not None
+    regon = clean_text(row.get(names.REGON))
+    has_pesel = clean_text(row.get(names.PESEL)) is not None
     return _Payer(
         payer_id=payer_id,
         nip=nip,
@@ -573,7 +567,7 @@ def _mmyyyy(month: str) -> str:
 
 def _period(value: object) -> str:
     """Płatnik's MMYYYY -> YYYY-MM, or _BadRow."""
-    text = _text(value) or ""
+    text = clean_text(value) or ""
     try:
         if len(text) != 6 or not text.isascii() or not text.isdigit():
             raise ValueError(text)
@@ -583,17 +577,10 @@ def _period(value: object) -> str:
 
 
 def _declaration_no(value: object) -> int:
-    text = _text(value) or ""
+    text = clean_text(value) or ""
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise _BadRow(f"declaration number {names.DECLARATION_NO} {text!r} is not a number from 01")
     return int(text)
-
-
-def _text(value: object) -> str | None:
-    """Stripped text (SQL Server pads CHAR columns), None when NULL or blank."""
-    if value is None:
-        return None
-    return str(value).strip() or None
 
 
 def _int(value: object) -> int:
@@ -605,7 +592,7 @@ def _sorted(payers: list[_Payer]) -> list[_Payer]:
 
 
 def _origin(payer: _Payer) -> dict[str, str]:
-    return {"source": names.PROGRAM, "source_company_id": str(payer.payer_id), "nip": payer.nip}
+    return origin(names.PROGRAM, str(payer.payer_id), payer.nip)
 
 
 def _company_row(payer: _Payer) -> Row:
@@ -634,15 +621,6 @@ def _zus_row(dra: _Dra) -> Row:
     }
 
 
-def _frame(kind: str, rows: list[Row]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    if not rows:
-        return template
-    frame = pd.DataFrame.from_records(rows, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
-
-
 # --- probe --------------------------------------------------------------------------------------
 
 
@@ -650,7 +628,7 @@ def _probe_table(name: str, survey: _TableSurvey) -> dict[str, object]:
     if not survey.present:
         return {"present": False}
     if survey.error is not None:
-        return {"present": True, "error": _detail(survey.error), "columns": survey.columns}
+        return {"present": True, "error": reason(survey.error), "columns": survey.columns}
     listing: dict[str, object] = {
         "present": True,
         "rows": len(survey.rows),
@@ -665,7 +643,7 @@ def _probe_table(name: str, survey: _TableSurvey) -> dict[str, object]:
 
 def _probe_dras(survey: _TableSurvey) -> dict[str, object]:
     periods, unreadable = _period_counts(survey.rows)
-    numbers = _counts([_text(row[names.DECLARATION_NO]) for row in survey.rows])
+    numbers = _counts([clean_text(row[names.DECLARATION_NO]) for row in survey.rows])
     return {
         "payers": len({row[names.PAYER_ID] for row in survey.rows}),
         "periods": dict(sorted(periods.items())),
@@ -683,13 +661,13 @@ def _period_counts(rows: list[Row]) -> tuple[dict[str, int], dict[str, int]]:
         try:
             good.append(_period(row[names.PERIOD]))
         except _BadRow:
-            bad.append(_text(row[names.PERIOD]))
+            bad.append(clean_text(row[names.PERIOD]))
     return _counts(good), _counts(bad)
 
 
 def _counts_by_column(survey: _TableSurvey, columns: Collection[str]) -> dict[str, object]:
     present = [name for name in columns if name not in survey.missing_optional]
-    return {name: _counts([_text(row[name]) for row in survey.rows]) for name in present}
+    return {name: _counts([clean_text(row[name]) for row in survey.rows]) for name in present}
 
 
 def _counts(values: list[str | None]) -> dict[str, int]:

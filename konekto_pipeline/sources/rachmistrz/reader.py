@@ -21,31 +21,40 @@ Surprising parts:
 
 import logging
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from konekto_pipeline.domain.accounts import micro_account
-from konekto_pipeline.domain.due_dates import due_date
-from konekto_pipeline.domain.identifiers import (
-    is_valid_nip,
-    is_valid_regon,
-    normalize_nip,
-    normalize_regon,
-)
-from konekto_pipeline.domain.money import round_tax_grosze
-from konekto_pipeline.domain.periods import parse_period, period, quarter_end
-from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.domain.periods import parse_period, quarter_end
 from konekto_pipeline.settings import SqlProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.rachmistrz import settings
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
+from konekto_pipeline.sources.sql.frames import (
+    amount_to_pay,
+    bind_table,
+    checked_period,
+    clean_text,
+    code_counts,
+    company_frames,
+    int_code,
+    missing_columns,
+    nip_and_name,
+    optional_zloty,
+    origin,
+    probe_database,
+    read_databases,
+    reason,
+    row_count,
+    row_period,
+    tax_row,
+    valid_regon,
+)
 from konekto_pipeline.sources.sql.program_server import program_server
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
@@ -142,34 +151,24 @@ class RachmistrzReader:
         A database that cannot be used is a problem and the others load; when no company
         database could be opened at all, SqlConnectionError is raised.
         """
-        wanted = None if periods is None else {_checked(value) for value in periods}
+        wanted = None if periods is None else {checked_period(value) for value in periods}
         databases = self.company_databases()
-        companies: list[_Company] = []
         problems: list[SourceProblem] = []
-        unreachable: list[SqlConnectionError] = []
-        for database in databases:
-            try:
-                companies.append(self._read_database(database, wanted))
-            except SqlConnectionError as error:
-                unreachable.append(error)
-                problems.append(_problem(database, error.reason))
-            except (SchemaMismatch, _BadCompany, ValueError, sa.exc.SQLAlchemyError) as error:
-                message = f"{_reason(error)}; the company is skipped"
-                problems.append(_problem(database, message, getattr(error, "nip", None)))
-        if databases and len(unreachable) == len(databases):
-            raise unreachable[0]
+        companies = read_databases(
+            settings.SOURCE,
+            databases,
+            lambda database: self._read_database(database, wanted),
+            problems,
+            consequence="the company is skipped",
+            errors=(SchemaMismatch, _BadCompany, ValueError, sa.exc.SQLAlchemyError),
+        )
         logger.info(
             "rachmistrz: %d of %d company databases read, %d problems",
             len(companies),
             len(databases),
             len(problems),
         )
-        return SourceData(
-            companies=_frame("companies", [company.row for company in companies]),
-            taxes=_frame("taxes", [row for company in companies for row in company.taxes]),
-            summaries=_frame("summaries", [r for company in companies for r in company.summaries]),
-            problems=problems,
-        )
+        return company_frames(companies, problems)
 
     def company_databases(self) -> list[str]:
         """The company databases: as listed in the settings, else discovered on SQL Server."""
@@ -193,7 +192,7 @@ class RachmistrzReader:
             with self.server.connect(database) as connection:
                 tables = TableReader(connection, settings.SOURCE)
                 for spec in _MAPPED_TABLES:
-                    _bind(tables, spec, database)
+                    bind_table(tables, spec, database)
         shown = ", ".join(databases[:_NAMES_SHOWN]) + (
             ", ..." if len(databases) > _NAMES_SHOWN else ""
         )
@@ -243,15 +242,13 @@ class RachmistrzReader:
                 company.taxes = _tax_rows(company, declarations, wanted)
                 company.summaries = _summary_rows(company, ledger, wanted)
             except (SchemaMismatch, _BadCompany, ValueError) as error:
-                raise _BadCompany(_reason(error), company.nip) from None
+                raise _BadCompany(reason(error), company.nip) from None
         return company
 
     def _probe_database(self, database: str) -> dict[str, object]:
-        try:
-            with self.server.connect(database) as connection:
-                return _probe_tables(connection, database)
-        except (SqlConnectionError, sa.exc.SQLAlchemyError) as error:
-            return {"database": database, "error": _reason(error)}
+        return probe_database(
+            self.server, database, lambda connection: _probe_tables(connection, database)
+        )
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -260,8 +257,8 @@ class RachmistrzReader:
 def _read_company(tables: TableReader, database: str) -> _Company:
     """The own company: its address row, its pd__Podmiot row, its newest VAT form's code."""
     adr, pd_ = settings.ADDRESSES, settings.COMPANY
-    address = _bind(tables, adr.spec, database)
-    company = _bind(tables, pd_.spec, database)
+    address = bind_table(tables, adr.spec, database)
+    company = bind_table(tables, pd_.spec, database)
     statement = (
         sa.select(
             address.c[adr.nip].label("nip"),
@@ -285,7 +282,7 @@ def _read_company(tables: TableReader, database: str) -> _Company:
 
 def _newest_vat_type(tables: TableReader, database: str) -> sa.ScalarSelect:
     dekl = settings.DECLARATIONS
-    table = _bind(tables, dekl.spec, database)
+    table = bind_table(tables, dekl.spec, database)
     vat_codes = [
         code
         for code, kind in settings.DECLARATION_TYPES.items()
@@ -302,26 +299,20 @@ def _newest_vat_type(tables: TableReader, database: str) -> sa.ScalarSelect:
 
 def _company_row(database: str, row: sa.Row) -> dict[str, Any]:
     adr = settings.ADDRESSES
-    nip = normalize_nip(str(row.nip or ""))
-    if not nip:
-        raise _BadCompany(
-            f"the company has no NIP ({adr.spec.qualified} {adr.nip} of {adr.id} = {adr.own_id})"
-        )
-    name = _text(row.full_name) or _text(row.short_name)
-    if name is None:
-        raise _BadCompany(f"the company {nip} has no name ({adr.full_name}, {adr.short_name})")
-    vat_type = settings.DECLARATION_TYPES.get(_code(row.vat_type))
-    regon = _text(row.regon)
+    nip, name = nip_and_name(
+        row,
+        f"{adr.spec.qualified} {adr.nip} of {adr.id} = {adr.own_id}",
+        f"{adr.full_name}, {adr.short_name}",
+    )
+    vat_type = settings.DECLARATION_TYPES.get(int_code(row.vat_type))
     return {
-        "source": settings.SOURCE,
-        "source_company_id": database,
-        "nip": nip,
+        **origin(settings.SOURCE, database, nip),
         "name": name,
-        "regon": normalize_regon(regon) if is_valid_regon(regon) else None,
-        "email": _text(row.email),
+        "regon": valid_regon(row.regon),
+        "email": clean_text(row.email),
         "phone": None,
         "legal_form": None,
-        "tax_form": settings.TAX_FORMS.get(_code(row.accounting)),
+        "tax_form": settings.TAX_FORMS.get(int_code(row.accounting)),
         "vat_period": settings.VAT_PERIODS.get(vat_type.tax) if vat_type else None,
     }
 
@@ -351,7 +342,7 @@ def _read_ledger(
     if tax_form == settings.FULL_BOOKS:
         return []
     ledger = settings.RYCZALT_REGISTER if tax_form == settings.RYCZALT else settings.KPIR_BOOK
-    table = _bind(tables, ledger.spec, database)
+    table = bind_table(tables, ledger.spec, database)
     when = table.c[ledger.date]
     year, month = sa.extract("year", when), sa.extract("month", when)
     sums = [_sum(table, name, f"revenue_{i}") for i, name in enumerate(ledger.revenue)]
@@ -380,7 +371,7 @@ def _tax_rows(
     """One row per period and tax: the newest filing, a correction before a first filing."""
     latest: dict[tuple[str, str], sa.Row] = {}
     for row in declarations:
-        kind = settings.DECLARATION_TYPES[_code(row.code)]
+        kind = settings.DECLARATION_TYPES[int_code(row.code)]
         settled = _period(row, company.database)
         key = (quarter_end(settled) if kind.quarterly else settled, kind.tax)
         if key not in latest or _rank(row) > _rank(latest[key]):
@@ -397,26 +388,20 @@ def _rank(row: sa.Row) -> tuple[bool, int]:
 
 
 def _tax_row(company: _Company, item_period: str, row: sa.Row) -> dict[str, Any]:
-    kind = settings.DECLARATION_TYPES[_code(row.code)]
+    kind = settings.DECLARATION_TYPES[int_code(row.code)]
     dekl = settings.DECLARATIONS
     where = f"{company.database} {dekl.spec.qualified} {dekl.id}={row.id}"
-    amount = _whole_zloty(row.to_pay, f"{where} {dekl.to_pay}")
-    if amount < 0:
-        raise _BadCompany(f"{where}: the amount to pay is negative")
-    nip = company.nip
-    return {
-        "source": settings.SOURCE,
-        "source_company_id": company.database,
-        "nip": nip,
-        "period": item_period,
-        "tax": kind.tax,
-        "kind": "K" if row.correction else "D",
-        "amount": amount,
-        "refund": _optional_zloty(row.refund, f"{where} {dekl.refund}"),
-        "carried_forward": _optional_zloty(row.carried_forward, f"{where} {dekl.carried_forward}"),
-        "due_date": pd.Timestamp(due_date(kind.tax, item_period, quarterly=kind.quarterly)),
-        "account": micro_account(nip) if is_valid_nip(nip) else None,
-    }
+    amount = amount_to_pay(row.to_pay, where, dekl.to_pay)
+    return tax_row(
+        origin(settings.SOURCE, company.database, company.nip),
+        item_period,
+        kind.tax,
+        "K" if row.correction else "D",
+        amount,
+        refund=optional_zloty(row.refund, f"{where} {dekl.refund}"),
+        carried_forward=optional_zloty(row.carried_forward, f"{where} {dekl.carried_forward}"),
+        quarterly=kind.quarterly,
+    )
 
 
 def _summary_rows(
@@ -450,9 +435,7 @@ def _summary_row(
     company: _Company, month: str, revenue: int, costs: int, ytd: tuple[int, int]
 ) -> dict[str, Any]:
     return {
-        "source": settings.SOURCE,
-        "source_company_id": company.database,
-        "nip": company.nip,
+        **origin(settings.SOURCE, company.database, company.nip),
         "period": month,
         "revenue": revenue,
         "costs": costs,
@@ -503,14 +486,10 @@ def _probe_table(
 ) -> dict[str, object]:
     if spec.name.casefold() not in present:
         return {"present": False}
-    columns = {name.casefold() for name in present[spec.name.casefold()]}
-    table = sa.table(spec.name, schema=spec.schema)
-    rows = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     return {
         "present": True,
-        "rows": int(rows),
-        "missing_required": [c for c in spec.required if c.casefold() not in columns],
-        "missing_optional": [c for c in spec.optional if c.casefold() not in columns],
+        "rows": row_count(connection, spec.name, spec.schema),
+        **missing_columns(spec, present[spec.name.casefold()]),
     }
 
 
@@ -524,17 +503,7 @@ def _code_counts(
     """Each value of a code column with its row count and what the map makes of it."""
     if column.casefold() not in {name.casefold() for name in present.get(spec.name.casefold(), [])}:
         return {}
-    code = sa.column(column)
-    statement = (
-        sa.select(code, sa.func.count())
-        .select_from(sa.table(spec.name, code, schema=spec.schema))
-        .group_by(code)
-        .order_by(code)
-    )
-    return {
-        str(value): {"rows": int(count), "mapped_to": _meaning(meanings.get(_code(value)))}
-        for value, count in connection.execute(statement)
-    }
+    return code_counts(connection, spec, column, lambda code: _meaning(meanings.get(code)))
 
 
 def _meaning(value: object) -> str | None:
@@ -548,74 +517,5 @@ def _meaning(value: object) -> str | None:
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _bind(tables: TableReader, spec: TableSpec, database: str) -> sa.Table:
-    """The table, or SchemaMismatch naming the database as well as the table and column."""
-    try:
-        return tables.table(spec)
-    except SchemaMismatch as error:
-        detail = str(error).removeprefix(f"{error.program}: table {error.table}: ")
-        raise SchemaMismatch(
-            error.program, error.table, f"{detail} (database {database})"
-        ) from None
-
-
-def _checked(value: str) -> str:
-    parse_period(value)
-    return value
-
-
 def _period(row: Any, database: str) -> str:
-    try:
-        return period(int(row.year), int(row.month))
-    except (TypeError, ValueError):
-        raise _BadCompany(
-            f"{database}: {row.year!r}-{row.month!r} is not a month; fix the entry in Rachmistrz"
-        ) from None
-
-
-def _code(value: object) -> int | None:
-    try:
-        return int(str(value).strip()) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _text(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _whole_zloty(value: object, where: str) -> int:
-    return round_tax_grosze(grosze_from_db(value, where))
-
-
-def _optional_zloty(value: object, where: str) -> int | None:
-    return None if value is None else _whole_zloty(value, where)
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, SqlConnectionError):
-        return error.reason
-    if isinstance(error, SchemaMismatch):
-        return str(error).removeprefix(f"{error.program}: ")
-    if isinstance(error, _BadCompany):
-        return str(error)
-    if isinstance(error, sa.exc.SQLAlchemyError):
-        original = getattr(error, "orig", None) or error
-        lines = str(original).strip().splitlines()
-        return f"a query failed ({lines[0] if lines else type(error).__name__})"
-    return str(error)
-
-
-def _problem(database: str, message: str, nip: str | None = None) -> SourceProblem:
-    return SourceProblem(program=settings.SOURCE, where=database, message=message, nip=nip)
-
-
-def _frame(kind: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    records = list(rows)
-    if not records:
-        return template
-    frame = pd.DataFrame.from_records(records, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
+    return row_period(row, "fix the entry in Rachmistrz", database)

@@ -18,33 +18,43 @@ Surprising parts:
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from konekto_pipeline.domain.accounts import micro_account
-from konekto_pipeline.domain.due_dates import due_date
-from konekto_pipeline.domain.identifiers import (
-    is_valid_nip,
-    is_valid_regon,
-    normalize_nip,
-    normalize_regon,
-)
-from konekto_pipeline.domain.money import round_tax_grosze
+from konekto_pipeline.domain.identifiers import normalize_nip
 from konekto_pipeline.domain.periods import parse_period, period, quarter_end
-from konekto_pipeline.schemas import empty_frame
 from konekto_pipeline.settings import SqlProgram
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.reset2 import settings as table_maps
 from konekto_pipeline.sources.reset2.settings import Reset2Map
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
+from konekto_pipeline.sources.sql.frames import (
+    amount_to_pay,
+    bind_table,
+    checked_period,
+    clean_text,
+    code_counts,
+    company_frames,
+    int_code,
+    missing_columns,
+    nip_and_name,
+    optional_grosze,
+    optional_zloty,
+    origin,
+    probe_database,
+    read_databases,
+    row_count,
+    row_period,
+    tax_row,
+    valid_regon,
+)
 from konekto_pipeline.sources.sql.program_server import program_server
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
@@ -56,10 +66,6 @@ from konekto_pipeline.sources.sql.tables import (
 logger = logging.getLogger(__name__)
 
 DATA_TYPES: tuple[str, ...] = ("taxes", "summaries")
-
-
-class _BadCompany(Exception):
-    """A company whose data cannot be loaded; the message says what to fix."""
 
 
 def make_server(
@@ -122,7 +128,7 @@ class _Company:
         return self.row["nip"]
 
     def origin(self) -> dict[str, str]:
-        return {"source": self.source, "source_company_id": self.company_id, "nip": self.nip}
+        return origin(self.source, self.company_id, self.nip)
 
     def problem(self, message: str) -> None:
         self.problems.append(SourceProblem(self.source, self.where, message, self.nip))
@@ -148,25 +154,24 @@ class Reset2Reader:
         A database that cannot be used is a problem and the others load; when none could be
         opened at all, SqlConnectionError is raised.
         """
-        wanted = None if periods is None else sorted({_checked(value) for value in periods})
+        wanted = None if periods is None else sorted({checked_period(value) for value in periods})
         databases = self.databases()
-        companies: list[_Company] = []
         problems: list[SourceProblem] = []
-        unreachable: list[SqlConnectionError] = []
-        for database in databases:
-            try:
-                rows = self._select(database, wanted)
-            except SqlConnectionError as error:
-                unreachable.append(error)
-                problems.append(SourceProblem(self.program, database, error.reason))
-                continue
-            except (SchemaMismatch, sa.exc.SQLAlchemyError) as error:
-                message = f"{_reason(self.program, error)}; no company of it is read"
-                problems.append(SourceProblem(self.program, database, message))
-                continue
-            companies += self._companies(database, rows, wanted, problems, len(databases) > 1)
-        if databases and len(unreachable) == len(databases):
-            raise unreachable[0]
+        several = len(databases) > 1
+
+        def read_database(database: str) -> list[_Company]:
+            rows = self._select(database, wanted)
+            return self._companies(database, rows, wanted, problems, several)
+
+        per_database = read_databases(
+            self.program,
+            databases,
+            read_database,
+            problems,
+            consequence="no company of it is read",
+            errors=(SchemaMismatch, sa.exc.SQLAlchemyError),
+        )
+        companies = [company for found in per_database for company in found]
         problems += [problem for company in companies for problem in company.problems]
         logger.info(
             "%s: %d companies read from %d databases, %d problems",
@@ -175,12 +180,7 @@ class Reset2Reader:
             len(databases),
             len(problems),
         )
-        return SourceData(
-            companies=_frame("companies", [company.row for company in companies]),
-            taxes=_frame("taxes", [row for company in companies for row in company.taxes]),
-            summaries=_frame("summaries", [r for company in companies for r in company.summaries]),
-            problems=problems,
-        )
+        return company_frames(companies, problems)
 
     def databases(self) -> list[str]:
         """The databases to read: `database`, then any listed in `databases`."""
@@ -203,7 +203,7 @@ class Reset2Reader:
             with self.server.connect(database) as connection:
                 tables = TableReader(connection, self.program)
                 for spec in self.map.specs:
-                    _bind(tables, spec, database)
+                    bind_table(tables, spec, database)
                 active, archived = _count_companies(tables, self.map)
             found.append(f"{active} companies ({archived} archived) in database {database}")
         return "works: " + "; ".join(found)
@@ -220,7 +220,7 @@ class Reset2Reader:
         with self.server.connect(database) as connection:
             tables = TableReader(connection, self.program)
             for spec in self.map.specs:
-                _bind(tables, spec, database)
+                bind_table(tables, spec, database)
             return _Rows(
                 companies=list(connection.execute(_companies_statement(tables, self.map))),
                 settings=_by_company(connection, _settings_statement(tables, self.map)),
@@ -252,7 +252,7 @@ class Reset2Reader:
                 )
                 company.row = _company_row(company, row, self.map)
                 self._fill(company, rows, key, wanted)
-            except (_BadCompany, ValueError) as error:
+            except ValueError as error:
                 nip = normalize_nip(str(row.nip or "")) or None
                 message = f"{error}; the company is skipped"
                 problems.append(SourceProblem(self.program, where, message, nip))
@@ -273,11 +273,9 @@ class Reset2Reader:
             company.row["vat_period"] = table_maps.VAT_PERIODS.get(current.tax)
 
     def _probe_database(self, database: str) -> dict[str, object]:
-        try:
-            with self.server.connect(database) as connection:
-                return _probe(connection, database, self.map)
-        except (SqlConnectionError, sa.exc.SQLAlchemyError) as error:
-            return {"database": database, "error": _reason(self.program, error)}
+        return probe_database(
+            self.server, database, lambda connection: _probe(connection, database, self.map)
+        )
 
 
 # --- statements -----------------------------------------------------------------------------
@@ -377,25 +375,16 @@ def _count_companies(tables: TableReader, m: Reset2Map) -> tuple[int, int]:
 
 
 def _company_row(company: _Company, row: sa.Row, m: Reset2Map) -> dict[str, Any]:
-    nip = normalize_nip(str(row.nip or ""))
-    if not nip:
-        raise _BadCompany(
-            f"the company has no NIP ({m.companies.spec.qualified} {m.companies.nip})"
-        )
-    name = _text(row.full_name) or _text(row.short_name)
-    if name is None:
-        raise _BadCompany(f"the company {nip} has no name ({m.companies.full_name})")
-    regon = _text(row.regon)
+    c = m.companies
+    nip, name = nip_and_name(row, f"{c.spec.qualified} {c.nip}", c.full_name)
     return {
-        "source": company.source,
-        "source_company_id": company.company_id,
-        "nip": nip,
+        **origin(company.source, company.company_id, nip),
         "name": name,
-        "regon": normalize_regon(regon) if is_valid_regon(regon) else None,
-        "email": _text(row.email),
-        "phone": _text(row.phone),
+        "regon": valid_regon(row.regon),
+        "email": clean_text(row.email),
+        "phone": clean_text(row.phone),
         "legal_form": None,
-        "tax_form": m.tax_forms.get(_code(row.tax_form)),
+        "tax_form": m.tax_forms.get(int_code(row.tax_form)),
         "vat_period": None,
     }
 
@@ -404,7 +393,7 @@ def _settings(rows: list[sa.Row], m: Reset2Map) -> list[_Setting]:
     """The company's declaration settings with a known type (others are left to probe())."""
     settings = []
     for row in rows:
-        tax = m.vat_types.get(_code(row.type))
+        tax = m.vat_types.get(int_code(row.type))
         if tax is None or row.valid_from is None:
             continue
         last = _month_of(row.valid_to) if row.valid_to is not None else None
@@ -484,7 +473,7 @@ def _latest(
     """
     latest: dict[tuple[str, str], sa.Row] = {}
     for row in rows:
-        tax = codes.get(_code(row.code))
+        tax = codes.get(int_code(row.code))
         if tax is None:
             continue
         month = _period(row)
@@ -504,21 +493,18 @@ def _tax_item(
     quarterly: bool = False,
 ) -> dict[str, Any]:
     where = f"{company.where} {spec.qualified} {row.year}-{row.month}"
-    amount = _whole_zloty(row.to_pay, where)
-    if amount < 0:
-        raise _BadCompany(f"{where}: the amount to pay is negative")
+    amount = amount_to_pay(row.to_pay, where)
     optional = row._mapping
-    return {
-        **company.origin(),
-        "period": month,
-        "tax": tax,
-        "kind": "K" if _correction(row) > 0 else "D",
-        "amount": amount,
-        "refund": _optional_zloty(optional.get("refund"), where),
-        "carried_forward": _optional_zloty(optional.get("carried_forward"), where),
-        "due_date": pd.Timestamp(due_date(tax, month, quarterly=quarterly)),
-        "account": micro_account(company.nip) if is_valid_nip(company.nip) else None,
-    }
+    return tax_row(
+        company.origin(),
+        month,
+        tax,
+        "K" if _correction(row) > 0 else "D",
+        amount,
+        refund=optional_zloty(optional.get("refund"), where),
+        carried_forward=optional_zloty(optional.get("carried_forward"), where),
+        quarterly=quarterly,
+    )
 
 
 def _monthly_vat_amounts(
@@ -530,8 +516,8 @@ def _monthly_vat_amounts(
         row = figures[(month, "VAT-7")]
         where = f"{company.where} {m.vat.spec.qualified} {month}"
         result[month] = (
-            _optional_grosze(row.output_vat, where),
-            _optional_grosze(row.input_vat, where),
+            optional_grosze(row.output_vat, where),
+            optional_grosze(row.input_vat, where),
         )
     return result
 
@@ -559,8 +545,8 @@ def _summary_rows(
                 "income": revenue - costs,
                 "vat_output": output_vat,
                 "vat_input": input_vat,
-                "revenue_ytd": _optional_grosze(row.revenue_ytd, where),
-                "costs_ytd": _optional_grosze(row.costs_ytd, where),
+                "revenue_ytd": optional_grosze(row.revenue_ytd, where),
+                "costs_ytd": optional_grosze(row.costs_ytd, where),
             }
         )
     return summaries
@@ -578,7 +564,10 @@ def _probe(connection: Connection, database: str, m: Reset2Map) -> dict[str, obj
         "database": database,
         "schema": table_maps.SCHEMA,
         "tables": {
-            name: {"columns": present.get(name, []), "rows": _count(connection, name)}
+            name: {
+                "columns": present.get(name, []),
+                "rows": row_count(connection, name, table_maps.SCHEMA),
+            }
             for name in sorted(names)
         },
         "map": {spec.qualified: _fit(spec, present) for spec in m.specs},
@@ -600,23 +589,13 @@ def _probe(connection: Connection, database: str, m: Reset2Map) -> dict[str, obj
     }
 
 
-def _count(connection: Connection, name: str) -> int:
-    table = sa.table(name, schema=table_maps.SCHEMA)
-    return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-
-
 def _fit(spec: TableSpec, present: dict[str, list[str]]) -> dict[str, object]:
     found = {name.casefold(): columns for name, columns in present.items()}.get(
         spec.name.casefold()
     )
     if found is None:
         return {"present": False}
-    columns = {name.casefold() for name in found}
-    return {
-        "present": True,
-        "missing_required": [c for c in spec.required if c.casefold() not in columns],
-        "missing_optional": [c for c in spec.optional if c.casefold() not in columns],
-    }
+    return {"present": True, **missing_columns(spec, found)}
 
 
 def _codes(
@@ -629,43 +608,14 @@ def _codes(
     """Each value of a code column with its row count and what the map makes of it."""
     if column not in present.get(spec.name, []):
         return {}
-    code = sa.column(column)
-    statement = (
-        sa.select(code, sa.func.count())
-        .select_from(sa.table(spec.name, code, schema=spec.schema))
-        .group_by(code)
-        .order_by(code)
-    )
-    return {
-        str(value): {"rows": int(count), "mapped_to": meanings.get(_code(value))}
-        for value, count in connection.execute(statement)
-    }
+    return code_counts(connection, spec, column, meanings.get)
 
 
 # --- small helpers --------------------------------------------------------------------------
 
 
-def _bind(tables: TableReader, spec: TableSpec, database: str) -> sa.Table:
-    """The table, or SchemaMismatch naming the database as well as the table and column."""
-    try:
-        return tables.table(spec)
-    except SchemaMismatch as error:
-        detail = str(error).removeprefix(f"{error.program}: table {error.table}: ")
-        raise SchemaMismatch(
-            error.program, error.table, f"{detail} (database {database})"
-        ) from None
-
-
-def _checked(value: str) -> str:
-    parse_period(value)
-    return value
-
-
 def _period(row: sa.Row) -> str:
-    try:
-        return period(int(row.year), int(row.month))
-    except (TypeError, ValueError):
-        raise _BadCompany(f"{row.year!r}-{row.month!r} is not a month; fix it in Reset2") from None
+    return row_period(row, "fix it in Reset2")
 
 
 def _month_of(value: object) -> str:
@@ -681,13 +631,6 @@ def _key(value: object) -> str:
     return str(value).strip()
 
 
-def _code(value: object) -> int | None:
-    try:
-        return int(str(value).strip()) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _flag(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().upper() in ("1", "T", "TRUE", "Y")
@@ -695,41 +638,4 @@ def _flag(value: object) -> bool:
 
 
 def _correction(row: sa.Row) -> int:
-    return _code(row.correction_no) or 0
-
-
-def _text(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
-
-
-def _whole_zloty(value: object, where: str) -> int:
-    return round_tax_grosze(grosze_from_db(value, where))
-
-
-def _optional_zloty(value: object, where: str) -> int | None:
-    return None if value is None else _whole_zloty(value, where)
-
-
-def _optional_grosze(value: object, where: str) -> int | None:
-    return None if value is None else grosze_from_db(value, where)
-
-
-def _reason(program: str, error: BaseException) -> str:
-    if isinstance(error, SqlConnectionError):
-        return error.reason
-    if isinstance(error, SchemaMismatch):
-        return str(error).removeprefix(f"{program}: ")
-    original = getattr(error, "orig", None) or error
-    lines = str(original).strip().splitlines()
-    return f"a query failed ({lines[0] if lines else type(error).__name__})"
-
-
-def _frame(kind: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    records = list(rows)
-    if not records:
-        return template
-    frame = pd.DataFrame.from_records(records, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
+    return int_code(row.correction_no) or 0
