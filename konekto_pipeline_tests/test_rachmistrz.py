@@ -166,7 +166,8 @@ def postgres_office(
 @pytest.fixture
 def pg_builder(pg_database: Callable[..., str], pg_template: str) -> Builder:
     def build(companies: Mapping[str, GtCompany], suffix: str, **kwargs: object) -> Office:
-        return postgres_office(pg_database, pg_template, companies, suffix, **kwargs)  # type: ignore[arg-type]
+        options: dict = dict(kwargs)
+        return postgres_office(pg_database, pg_template, companies, suffix, **options)
 
     return build
 

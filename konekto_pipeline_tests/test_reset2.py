@@ -136,7 +136,8 @@ class Office:
     databases: list[str]
 
     def reader(self, edition: str = "ksiega") -> Reset2Reader:
-        return Reset2Reader(make_server(self.program, edition), self.program, edition)  # type: ignore[arg-type]
+        server = make_server(self.program, edition)  # type: ignore[arg-type]
+        return Reset2Reader(server, self.program, edition)  # type: ignore[arg-type]
 
 
 Builder = Callable[..., Office]
@@ -363,7 +364,8 @@ def test_r2firma_is_read_by_the_same_reader_under_its_own_key(build: Builder) ->
     assert set(data.taxes["source"]) == {"reset2_firma"}
     assert [problem.program for problem in data.problems] == ["reset2_firma"]
     with pytest.raises(ValueError, match="edition"):
-        Reset2Reader(make_server(office.program, "firma"), office.program, "fk")  # type: ignore[arg-type]
+        server = make_server(office.program, "firma")
+        Reset2Reader(server, office.program, "fk")  # type: ignore[arg-type]
 
 
 def test_sqlite_and_postgresql_give_identical_frames(tmp_path: Path, pg_builder: Builder) -> None:
