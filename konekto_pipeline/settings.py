@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from konekto_pipeline.domain.accounts import InvalidAccount, validate_zus_account
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
+from konekto_pipeline.sources.firebird.program import FaktProgram, RaksProgram
 
 DataType = Literal["zus", "taxes", "summaries"]
 DO_NOT_UPDATE = "do_not_update"
@@ -27,7 +28,7 @@ PROGRAM_KEYS = (
 # Which program wins for a data type when a NIP lives in several programs. Programs an office
 # has not enabled simply never match; an override in `companies` beats this order.
 DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
-    "zus": ["platnik", "kedu", "raks", "fakt", "symfonia", "buchalter"],
+    "zus": ["platnik", "kedu", "fakt", "symfonia", "buchalter"],
     "taxes": [
         "optima",
         "rachmistrz",
@@ -47,7 +48,6 @@ DEFAULT_SOURCE_ORDER: dict[str, list[str]] = {
         "reset2_ksiega",
         "reset2_firma",
         "raks",
-        "fakt",
         "symfonia",
         "kpr",
         "buchalter",
@@ -136,6 +136,8 @@ class Programs(_Strict):
     rachmistrz: SqlProgram | None = None
     reset2_firma: SqlProgram | None = None
     reset2_ksiega: SqlProgram | None = None
+    raks: RaksProgram | None = None
+    fakt: FaktProgram | None = None
 
     def enabled(self) -> dict[str, Any]:
         return {

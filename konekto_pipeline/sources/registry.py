@@ -9,6 +9,14 @@ from typing import Any, Protocol
 
 from konekto_pipeline.settings import PlatnikProgram, Settings, SqlProgram
 from konekto_pipeline.sources.base import SourceData
+from konekto_pipeline.sources.fakt import reader as fakt
+from konekto_pipeline.sources.firebird.connection import FirebirdServer
+from konekto_pipeline.sources.firebird.program import (
+    FaktProgram,
+    FirebirdProgram,
+    RaksProgram,
+    firebird_server,
+)
 from konekto_pipeline.sources.jpk.reader import JpkReader
 from konekto_pipeline.sources.kedu.reader import KeduReader
 from konekto_pipeline.sources.optima import reader as optima
@@ -16,6 +24,7 @@ from konekto_pipeline.sources.optima import settings as optima_map
 from konekto_pipeline.sources.platnik import reader as platnik
 from konekto_pipeline.sources.platnik import settings as platnik_map
 from konekto_pipeline.sources.rachmistrz import reader as rachmistrz
+from konekto_pipeline.sources.raks import reader as raks
 from konekto_pipeline.sources.reset2 import reader as reset2
 from konekto_pipeline.sources.sql.access import AccessDatabase
 from konekto_pipeline.sources.sql.connection import SqlServer
@@ -119,6 +128,18 @@ def _reset2(edition: str) -> ReaderFactory:
     return make
 
 
+def _firebird(key: str, program: FirebirdProgram, stack: ExitStack) -> FirebirdServer:
+    return stack.enter_context(firebird_server(program, key))
+
+
+def _raks(program: RaksProgram, settings: Settings, stack: ExitStack) -> Reader:
+    return raks.RaksReader(_firebird("raks", program, stack), program)
+
+
+def _fakt(program: FaktProgram, settings: Settings, stack: ExitStack) -> Reader:
+    return fakt.FaktReader(_firebird("fakt", program, stack), program)
+
+
 PROGRAMS: tuple[ProgramSpec, ...] = (
     ProgramSpec(
         key="optima",
@@ -149,6 +170,18 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         title="Reset2 Księga (SQL Server)",
         data_types=reset2.DATA_TYPES,
         make_reader=_reset2("ksiega"),
+    ),
+    ProgramSpec(
+        key="raks",
+        title="RAKS SQL (Firebird)",
+        data_types=raks.DATA_TYPES,
+        make_reader=_raks,
+    ),
+    ProgramSpec(
+        key="fakt",
+        title="Fakt (Firebird)",
+        data_types=fakt.DATA_TYPES,
+        make_reader=_fakt,
     ),
     ProgramSpec(
         key="jpk",
