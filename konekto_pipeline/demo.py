@@ -13,12 +13,23 @@ read by the same readers that read SQL Server. The settings point at them throug
 settles its ZUS (so its taxes come from Optima and its ZUS from Płatnik, by the default source
 order), a former client sits in an inactive Optima database, and one Reset2 client's VAT
 declaration setting leaves a month uncovered, which the sync reports for that client.
+
+Raks and Fakt keep their clients on a Firebird server: the demo writes their databases on the
+local one (127.0.0.1:3050, SYSDBA, password from KONEKTO_FB_PASSWORD, "masterkey" when unset)
+into firebird/ here, which the server's account must be able to reach. Raks keeps one of the
+JPK clients (its taxes then come from Raks, which the default source order puts before JPK)
+and a client of its own with a month without a VAT declaration; Fakt keeps two clients with
+their ZUS and taxes in saved "taxes to pay" reports, one with a VAT amount whose declaration
+was not generated. Both months are reported by the sync. Without a usable server the demo
+leaves Raks and Fakt out, says why (`DemoOffice.skipped`), and runs the rest.
 """
 
+import os
 import random
+import shutil
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -33,11 +44,21 @@ from konekto_pipeline.domain.periods import (
     previous,
     quarter_end,
 )
+from konekto_pipeline.sources.fakt import writer as fakt
+from konekto_pipeline.sources.firebird.connection import FirebirdConnectionError
+from konekto_pipeline.sources.firebird.local import (
+    DEFAULT_PASSWORD,
+    PASSWORD_ENV,
+    give_to_server,
+    local_target,
+    server_problem,
+)
 from konekto_pipeline.sources.jpk.writer import JpkDeclaration, JpkFile, write_jpk
 from konekto_pipeline.sources.kedu.writer import DraDocument, write_kedu
 from konekto_pipeline.sources.optima import writer as optima
 from konekto_pipeline.sources.platnik import writer as platnik
 from konekto_pipeline.sources.rachmistrz import writer as gt
+from konekto_pipeline.sources.raks import writer as raks
 from konekto_pipeline.sources.reset2 import writer as reset2
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
@@ -70,7 +91,10 @@ _PROGRAM_TITLES = {
     "reset2_ksiega": "Reset2 Księga",
     "reset2_firma": "Reset2 Firma",
 }
+_FIREBIRD_TITLES = {"raks": "Raks", "fakt": "Fakt"}
 _PLATNIK_DATABASE = "Platnik"
+_FIREBIRD_FOLDER = "firebird"
+_FAKT_DATABASE = "FAKT.FDB"
 _RESET2_DATABASES = {"reset2_ksiega": "R2Ksiega", "reset2_firma": "R2Firma"}
 
 
@@ -99,6 +123,7 @@ class DemoOffice:
     """Where the generated office lives and what it holds.
 
     `inactive` are former clients whose Optima database is marked inactive: never read.
+    `skipped` says why programs were left out (Raks and Fakt without a usable Firebird server).
     """
 
     folder: Path
@@ -106,6 +131,7 @@ class DemoOffice:
     last_period: str
     companies: list[DemoCompany] = field(default_factory=list)
     inactive: list[DemoCompany] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def settings_path(self) -> Path:
@@ -123,11 +149,20 @@ class DemoOffice:
             for key, title in _PROGRAM_TITLES.items()
         )
         inactive = len(self.inactive)
-        return (
+        on_firebird = ""
+        if not self.skipped:
+            counts = ", ".join(
+                f"{title} {sum(key in company.programs for company in self.companies)}"
+                for key, title in _FIREBIRD_TITLES.items()
+            )
+            on_firebird = f"; on the local Firebird server: {counts}"
+        text = (
             f"{len(self.companies)} companies ({with_vat} with JPK_V7 files, {in_kedu} with KEDU "
-            f"files; in program databases (SQLite): {in_programs}; former clients in an inactive "
-            f"Optima database: {inactive}), months {self.first_period}..{self.last_period}"
+            f"files; in program databases (SQLite): {in_programs}{on_firebird}; former clients "
+            f"in an inactive Optima database: {inactive}), months "
+            f"{self.first_period}..{self.last_period}"
         )
+        return "".join([text, *(f". {reason}" for reason in self.skipped)])
 
 
 @dataclass(frozen=True)
@@ -143,6 +178,7 @@ class _ProgramClient:
     in_platnik: bool = False  # Płatnik settles its ZUS
     active: bool = True  # False: its Optima database is marked inactive (a former client)
     late_vat_setting: bool = False  # Reset2: the VAT-7 setting starts a month too late
+    missing_vat: bool = False  # Raks: no VAT-7 added; Fakt: VAT-7 not generated (one month)
 
 
 _PROGRAM_CLIENTS = (
@@ -161,12 +197,22 @@ _PROGRAM_CLIENTS = (
                    lump_sum=True),
 )  # fmt: skip
 
+# Clients Raks and Fakt alone keep, on the Firebird server.
+_FIREBIRD_CLIENTS = (
+    _ProgramClient("raks", "Biuro Podróży Albatros", ("Zdzisław", "Żmuda"), missing_vat=True),
+    _ProgramClient("fakt", "Usługi Remontowe", ("Ryszard", "Ślęzak")),
+    _ProgramClient("fakt", "Salon Fryzjerski Loczek", ("Halina", "Żurawska"), lump_sum=True,
+                   missing_vat=True),
+)  # fmt: skip
+
 
 def create_demo_office(
     folder: Path, companies: int = 12, last_period: str | None = None, month_count: int = 3
 ) -> DemoOffice:
     """Generate the office under `folder`: jpk/ and kedu/ files, the databases in optima/,
-    platnik/, rachmistrz/ and reset2/, and konekto.yaml.
+    platnik/, rachmistrz/ and reset2/, Raks's and Fakt's on the local Firebird server in
+    firebird/ (left out, with the reason in `skipped`, when that server cannot be used), and
+    konekto.yaml.
 
     `companies` counts the clients with JPK and KEDU files (the one with an invalid NIP last);
     the database programs' own clients, a fixed handful, come on top. Optima and Płatnik share
@@ -195,7 +241,9 @@ def create_demo_office(
     dras = _write_kedu_files(office, rng)
     _write_broken_file(office)
     books = _ProgramBooks(office, kept, filings, dras, random.Random(f"books-{companies}-{last}"))
-    _write_settings(office, books.write())
+    databases = books.write()
+    databases.update(_FirebirdBooks(office, filings, companies, last).write())
+    _write_settings(office, databases)
     return office
 
 
@@ -242,8 +290,14 @@ def _program_clients(
     taken: set[str], rng: random.Random
 ) -> list[tuple[DemoCompany, _ProgramClient]]:
     """The database programs' own clients, sole traders with NIPs no other client has."""
+    return _program_clients_of(_PROGRAM_CLIENTS, taken, rng)
+
+
+def _program_clients_of(
+    clients: Sequence[_ProgramClient], taken: set[str], rng: random.Random
+) -> list[tuple[DemoCompany, _ProgramClient]]:
     kept = []
-    for client in _PROGRAM_CLIENTS:
+    for client in clients:
         nip = _valid_nip(rng)
         while nip in taken:
             nip = _valid_nip(rng)
@@ -805,6 +859,220 @@ def _vat_settings(client: _ProgramClient, first: str) -> tuple[reset2.Declaratio
     return (reset2.DeclarationSetting(code, date(parse_period(first)[0] - 1, 1, 1)),)
 
 
+# --- Raks and Fakt (Firebird) ---------------------------------------------------------------
+
+
+class _FirebirdBooks:
+    """Raks's data folder and Fakt's database on the local Firebird server, in firebird/ here.
+
+    `write` returns their settings; when the server cannot be used (or cannot write there) it
+    returns none and says why in `office.skipped`, and the office's companies stay as they were.
+    """
+
+    def __init__(
+        self, office: DemoOffice, filings: dict[str, list[JpkFile]], companies: int, last: str
+    ) -> None:
+        self.office = office
+        self.filings = filings
+        self.nip_rng = random.Random(f"firebird-clients-{companies}")
+        self.rng = random.Random(f"firebird-{companies}-{last}")
+
+    def write(self) -> dict[str, dict[str, object]]:
+        problem = server_problem(local_target())
+        if problem:
+            self.office.skipped.append(f"Raks and Fakt left out: {problem}")
+            return {}
+        taken = {company.nip for company in [*self.office.companies, *self.office.inactive]}
+        clients = _program_clients_of(_FIREBIRD_CLIENTS, taken, self.nip_rng)
+        books = {company.nip: _books(self.office, self.rng) for company, _ in clients}
+        shared = next(
+            (
+                company
+                for company in self.office.companies
+                if company.person and company.vat_period == "M" and not company.programs
+                and company.in_kedu
+            ),
+            None,
+        )  # fmt: skip
+        folder = self.office.folder / _FIREBIRD_FOLDER
+        raks_folder, fakt_database = folder / "raks", folder / "fakt" / _FAKT_DATABASE
+        shutil.rmtree(folder, ignore_errors=True)  # a demo made again in the same folder
+        for made in (folder, raks_folder, fakt_database.parent):
+            made.mkdir(parents=True)
+            give_to_server(made)
+        target = local_target()
+        try:
+            raks_data = self._raks(clients, books, shared)
+            raks.write_raks_data_folder(target, str(raks_folder), raks_data)
+            fakt.write_fakt_database(target, str(fakt_database), self._fakt(clients, books))
+        except FirebirdConnectionError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            self.office.skipped.append(
+                f"Raks and Fakt left out: the Firebird server could not create the demo "
+                f"databases in {folder} (its account must be able to reach that folder): {error}"
+            )
+            return {}
+        os.environ.setdefault(PASSWORD_ENV, DEFAULT_PASSWORD)  # the demo's own sync reads it
+        own = [company for company, _ in clients]
+        self.office.companies = [
+            *(
+                replace(company, programs=("raks",)) if company == shared else company
+                for company in self.office.companies[:-1]
+            ),
+            *own,
+            self.office.companies[-1],
+        ]
+        server = {
+            "host": target.host,
+            "port": target.port,
+            "user": target.user,
+            "password_env": PASSWORD_ENV,
+        }
+        return {
+            "raks": {**server, "data_folder": str(raks_folder)},
+            "fakt": {**server, "database": str(fakt_database)},
+        }
+
+    def _raks(
+        self,
+        clients: list[tuple[DemoCompany, _ProgramClient]],
+        books: dict[str, list[_Month]],
+        shared: DemoCompany | None,
+    ) -> raks.RaksData:
+        """Raks's own client (a month without its VAT-7 added) and the shared JPK client."""
+        companies, declarations = [], []
+        for company, client in clients:
+            if client.program != "raks":
+                continue
+            number = len(companies) + 1
+            months_kept = books[company.nip]
+            for month in months_kept:
+                if not (client.missing_vat and month.period == self.office.last_period):
+                    to_pay = _vat_to_pay([month])
+                    declarations.append(
+                        raks.RaksDeclaration(number, "VAT-7", month.year, month.month, to_pay)
+                    )
+                tax, amount = _advance(month, client)
+                declarations.append(
+                    raks.RaksDeclaration(number, tax, month.year, month.month, amount)
+                )
+            companies.append(
+                _raks_company(
+                    number,
+                    company,
+                    client.trade,
+                    [
+                        (m.year, m.month, m.revenue, m.output_vat, m.costs, m.input_vat)
+                        for m in months_kept
+                    ],
+                )
+            )
+        if shared is not None:
+            number = len(companies) + 1
+            totals = []
+            for filing in self.filings[shared.nip]:
+                sales_net, sales_vat = (sum(column) for column in zip(*filing.sales, strict=True))
+                costs_net, costs_vat = (
+                    sum(column) for column in zip(*filing.purchases, strict=True)
+                )
+                totals.append((filing.year, filing.month, sales_net, sales_vat, costs_net,
+                               costs_vat))  # fmt: skip
+                if filing.declaration is not None:
+                    declarations.append(
+                        raks.RaksDeclaration(
+                            number,
+                            "VAT-7",
+                            filing.year,
+                            filing.month,
+                            filing.declaration.p51 * 100,
+                        )
+                    )
+                advance = round_tax_grosze(max(sales_net - costs_net, 0) * 12 // 100)
+                declarations.append(
+                    raks.RaksDeclaration(number, "PIT-5", filing.year, filing.month, advance)
+                )
+            companies.append(_raks_company(number, shared, shared.name, totals))
+        return raks.RaksData(companies, declarations)
+
+    def _fakt(
+        self, clients: list[tuple[DemoCompany, _ProgramClient]], books: dict[str, list[_Month]]
+    ) -> fakt.FaktData:
+        """Fakt's clients with saved "taxes to pay" reports (ZUS in its parts, VAT-7 and the
+        advance) and generated VAT-7s; one client's first VAT-7 was not generated."""
+        companies, report, declarations = [], [], []
+        for company, client in clients:
+            if client.program != "fakt":
+                continue
+            number = len(companies) + 1
+            companies.append(
+                fakt.FaktCompany(
+                    number,
+                    client.trade,
+                    company.nip,
+                    name=company.name,
+                    regon=company.regon,
+                    email=_email(company),
+                )
+            )
+            for month in books[company.nip]:
+                dra = _dra(company, month.period, self.rng)
+                tax, amount = _advance(month, client)
+                report += [
+                    fakt.ReportLine(number, month.year, month.month, symbol, value)
+                    for symbol, value in (
+                        ("ZUS-SPOL", dra.social),
+                        ("ZUS-ZDROW", dra.health),
+                        ("ZUS-FP", dra.labour_fund),
+                        ("VAT-7", _vat_to_pay([month])),
+                        (tax, amount),
+                    )
+                ]
+                if not (client.missing_vat and month.period == self.office.first_period):
+                    declarations.append(
+                        fakt.FaktDeclaration(number, month.year, month.month, "VAT-7")
+                    )
+        return fakt.FaktData(companies, report, declarations)
+
+
+def _raks_company(
+    number: int,
+    company: DemoCompany,
+    short_name: str,
+    totals: list[tuple[int, int, int, int, int, int]],
+) -> raks.RaksCompany:
+    """A Raks company with its KPiR and VAT register: (year, month, sales net, sales VAT,
+    purchases net, purchases VAT) per month."""
+    return raks.RaksCompany(
+        number=number,
+        short_name=short_name[:40],
+        nip=company.nip,
+        full_name=company.name,
+        regon=company.regon,
+        email=_email(company),
+        kpir=[
+            raks.KpirEntry(date(year, month, 15), sales=sales, purchases=costs)
+            for year, month, sales, _, costs, _ in totals
+        ],
+        vat=[
+            entry
+            for year, month, sales, sales_vat, costs, costs_vat in totals
+            for entry in (
+                raks.VatEntry(year, month, "S", sales_vat, sales),
+                raks.VatEntry(year, month, "Z", costs_vat, costs),
+            )
+        ],
+    )
+
+
+def _books(office: DemoOffice, rng: random.Random) -> list[_Month]:
+    """A client's months: net sales and purchases drawn from `rng`."""
+    books = []
+    for month in months(office.first_period, office.last_period):
+        revenue = rng.randint(1_500_000, 9_000_000)
+        books.append(_Month(month, revenue, rng.randint(300_000, revenue * 2 // 3)))
+    return books
+
+
 # --- settings -------------------------------------------------------------------------------
 
 
@@ -833,6 +1101,12 @@ def _write_settings(office: DemoOffice, databases: dict[str, dict[str, object]])
         f"# {conflicted.name} (NIP {conflicted.nip}) is named differently in KEDU and JPK:\n"
         "# give it a `name` under `companies` to settle the conflict.\n"
     )
+    if "raks" in databases:
+        header += (
+            "# Raks and Fakt are read from the local Firebird server: their paths are absolute,\n"
+            "# as the server sees them. The SYSDBA password comes from the environment variable\n"
+            f"# {PASSWORD_ENV}: export it before `konekto sync` or `konekto check`.\n"
+        )
     office.settings_path.write_text(
         header + yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )

@@ -6,30 +6,56 @@ Server) must reach the panel beside the JPK and KEDU files: a client kept in sev
 gets each data type from the program the default source order prefers, a former client in an
 inactive Optima database stays out, a Reset2 month no declaration setting covers is reported
 for its company, a second run sends nothing, and the folder still works after a move.
+
+Raks and Fakt are written on the local Firebird server (127.0.0.1:3050) into firebird/ of the
+demo folder, which the server's account must reach: the module's office lives under a folder
+made for that server. Without a usable server the demo says so and the rest runs as before.
 """
 
 import shutil
 import sqlite3
 
 import pytest
+import yaml
 
 from konekto_pipeline.checks import check_all
 from konekto_pipeline.cli import run_sync
 from konekto_pipeline.demo import create_demo_office
 from konekto_pipeline.panel.server import dump
 from konekto_pipeline.settings import load_settings
+from konekto_pipeline.sources.firebird.local import remove_folder, server_folder
 
 FIRST = "2026-04"
 LAST = "2026-06"
 DATABASE_PROGRAMS = ("optima", "platnik", "rachmistrz", "reset2_firma", "reset2_ksiega")
 
 
+FIREBIRD_PROGRAMS = ("raks", "fakt")
+NO_SERVER = "no Firebird server listens on 127.0.0.1:3050 (simulated by the test)"
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    office = create_demo_office(tmp_path_factory.mktemp("demo"), last_period=LAST, month_count=3)
-    first = run_sync(office.settings_path, FIRST, LAST)
-    second = run_sync(office.settings_path, FIRST, LAST)
-    return office, first, second
+def demo():
+    parent = server_folder(prefix="konekto-demo-")  # a folder the Firebird server can reach
+    try:
+        office = create_demo_office(parent / "biuro", last_period=LAST, month_count=3)
+        first = run_sync(office.settings_path, FIRST, LAST)
+        second = run_sync(office.settings_path, FIRST, LAST)
+        yield office, first, second
+    finally:
+        remove_folder(parent)
+
+
+@pytest.fixture
+def firebird_demo(demo):
+    office = demo[0]
+    if office.skipped:
+        pytest.skip(f"Firebird is not usable here: {'; '.join(office.skipped)}")
+    return demo
+
+
+def _without_firebird(monkeypatch) -> None:
+    monkeypatch.setattr("konekto_pipeline.demo.server_problem", lambda target: NO_SERVER)
 
 
 def _items(office) -> list[dict]:
@@ -103,15 +129,82 @@ def test_a_second_sync_uploads_nothing(demo):
 
 def test_the_office_still_reads_its_databases_after_the_folder_moves(demo, tmp_path):
     office, _, _ = demo
-    assert str(office.folder) not in office.settings_path.read_text(encoding="utf-8")
+    settings = yaml.safe_load(office.settings_path.read_text(encoding="utf-8"))
+    firebird = [settings["programs"].pop(key, None) for key in FIREBIRD_PROGRAMS]
+    assert str(office.folder) not in yaml.safe_dump(settings, allow_unicode=True)
     moved = tmp_path / "przeniesione biuro"
-    shutil.copytree(office.folder, moved, ignore=shutil.ignore_patterns(".konekto"))
+    shutil.copytree(office.folder, moved, ignore=shutil.ignore_patterns(".konekto", "firebird"))
     results = check_all(load_settings(moved / "konekto.yaml"))
-    expected = dict.fromkeys([*DATABASE_PROGRAMS, "jpk", "kedu", "panel"], True)
+    # Raks and Fakt are named by their absolute paths on the server: they still read the
+    # databases the demo wrote.
+    kept = FIREBIRD_PROGRAMS if any(firebird) else ()
+    expected = dict.fromkeys([*DATABASE_PROGRAMS, *kept, "jpk", "kedu", "panel"], True)
     assert {r.name: r.ok for r in results} == expected, [r.message for r in results]
 
 
-def test_the_same_arguments_give_the_same_databases(tmp_path):
+def test_raks_and_fakt_items_reach_the_panel(firebird_demo):
+    office, first, _ = firebird_demo
+    assert first.success, first.errors
+    assert set(FIREBIRD_PROGRAMS) <= {item["source"] for item in _items(office)}
+    own = {key: [c for c in office.companies if c.programs == (key,)] for key in FIREBIRD_PROGRAMS}
+    assert len(own["raks"]) == 2 and len(own["fakt"]) == 2
+    for company in own["fakt"]:
+        assert _sources(office, company.nip, "zus") == {"fakt"}
+        assert _sources(office, company.nip, "taxes") == {"fakt"}
+    assert "on the local Firebird server: Raks 2, Fakt 2" in office.describe()
+    settings = yaml.safe_load(office.settings_path.read_text(encoding="utf-8"))["programs"]
+    assert settings["raks"]["password_env"] == settings["fakt"]["password_env"]
+    assert settings["raks"]["data_folder"] == str(office.folder / "firebird" / "raks")
+
+
+def test_a_jpk_client_kept_in_raks_gets_its_taxes_from_raks(firebird_demo):
+    office, _, _ = firebird_demo
+    (shared,) = [c for c in office.companies if c.programs == ("raks",) and c.vat_period]
+    assert _sources(office, shared.nip, "taxes") == {"raks"}  # raks comes before jpk
+    assert _sources(office, shared.nip, "zus") == {"kedu"}
+    taxes = {i["tax"] for i in _items(office) if i["nip"] == shared.nip}
+    assert {"VAT-7", "PIT-5"} <= taxes
+
+
+def test_a_raks_month_without_a_vat_declaration_is_reported_for_that_company(firebird_demo):
+    office, first, _ = firebird_demo
+    reported = [p for p in first.problems if p.startswith("raks:")]
+    assert len(reported) == 1 and f"no VAT-7 declaration added for {LAST}" in reported[0]
+    nip = reported[0].split("(NIP ")[1][:10]
+    vat = {i["period"] for i in _items(office) if i["nip"] == nip and i["tax"] == "VAT-7"}
+    assert vat == {FIRST, "2026-05"}
+
+
+def test_a_fakt_vat_amount_without_its_declaration_is_reported(firebird_demo):
+    office, first, _ = firebird_demo
+    reported = [p for p in first.problems if p.startswith("fakt:")]
+    assert len(reported) == 1
+    assert f"report for {FIRST} has VAT-7 but no VAT-7 declaration was generated" in reported[0]
+    nip = reported[0].split("(NIP ")[1][:10]
+    vat = {i["period"] for i in _items(office) if i["nip"] == nip and i["tax"] == "VAT-7"}
+    assert vat == {"2026-05", LAST}
+
+
+def test_without_a_usable_firebird_server_the_demo_says_so_and_syncs_the_rest(
+    tmp_path, monkeypatch
+):
+    _without_firebird(monkeypatch)
+    office = create_demo_office(tmp_path / "biuro", companies=5, last_period=LAST, month_count=1)
+    assert office.skipped == [f"Raks and Fakt left out: {NO_SERVER}"]
+    assert f"Raks and Fakt left out: {NO_SERVER}" in office.describe()
+    settings = yaml.safe_load(office.settings_path.read_text(encoding="utf-8"))
+    assert not set(FIREBIRD_PROGRAMS) & set(settings["programs"])
+    assert not (office.folder / "firebird").exists()
+    assert not any(set(c.programs) & set(FIREBIRD_PROGRAMS) for c in office.companies)
+    report = run_sync(office.settings_path, LAST, LAST)
+    assert report.success, report.errors
+    sources = {item["source"] for item in _items(office)}
+    assert {*DATABASE_PROGRAMS, "jpk", "kedu"} <= sources
+    assert not sources & set(FIREBIRD_PROGRAMS)
+
+
+def test_the_same_arguments_give_the_same_databases(tmp_path, monkeypatch):
+    _without_firebird(monkeypatch)  # the SQLite databases do not depend on Firebird
     one = create_demo_office(tmp_path / "one", companies=3, last_period=LAST, month_count=1)
     two = create_demo_office(tmp_path / "two", companies=3, last_period=LAST, month_count=1)
     databases = sorted(p.relative_to(one.folder) for p in one.folder.rglob("*.sqlite"))
