@@ -45,6 +45,8 @@ from konekto_pipeline.sources.firebird.local import (
 )
 from konekto_pipeline.sources.firebird.program import FaktProgram
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
+from konekto_pipeline_tests.test_firebird import messages as _messages
+from konekto_pipeline_tests.test_firebird import row as _row
 
 Q1 = ["2026-01", "2026-02", "2026-03"]
 SHARED_NIP = "5260250274"  # also in the Optima, Płatnik and Raks fixtures
@@ -153,18 +155,6 @@ def _reader(path: str, target: FirebirdTarget | None = None, **settings) -> Fakt
 @pytest.fixture(scope="module")
 def quarter(office: str):
     return _reader(office).read(Q1)
-
-
-def _messages(data, nip: str | None = None) -> list[str]:
-    return [problem.message for problem in data.problems if nip is None or problem.nip == nip]
-
-
-def _row(frame: pd.DataFrame, **where) -> dict:
-    found = frame
-    for column, value in where.items():
-        found = found.loc[found[column] == value]
-    assert len(found) == 1, f"{where}: {len(found)} rows"
-    return found.iloc[0].to_dict()
 
 
 # --- companies ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from konekto_pipeline.domain.money import round_tax_grosze
@@ -70,6 +71,23 @@ def folder(target: FirebirdTarget) -> Iterator[Path]:
     made = server_folder()
     yield made
     remove_folder(made)
+
+
+# --- shared with test_raks and test_fakt ---------------------------------------------------------
+
+
+def messages(data, nip: str | None = None) -> list[str]:
+    """The problem messages of a read (of one NIP, when named)."""
+    return [problem.message for problem in data.problems if nip is None or problem.nip == nip]
+
+
+def row(frame: pd.DataFrame, **where) -> dict:
+    """The one row of `frame` with the given column values."""
+    found = frame
+    for column, value in where.items():
+        found = found.loc[found[column] == value]
+    assert len(found) == 1, f"{where}: {len(found)} rows"
+    return found.iloc[0].to_dict()
 
 
 def _database(

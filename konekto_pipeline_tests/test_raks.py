@@ -49,6 +49,8 @@ from konekto_pipeline.sources.raks.writer import (
     write_raks_data_folder,
 )
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
+from konekto_pipeline_tests.test_firebird import messages as _messages
+from konekto_pipeline_tests.test_firebird import row as _row
 
 JAN_FEB = ["2026-01", "2026-02"]
 SHARED_NIP = "5260250274"  # also in the Optima, Płatnik and Fakt fixtures
@@ -178,18 +180,6 @@ def _reader(folder: Path, target: FirebirdTarget | None = None, **settings) -> R
 @pytest.fixture(scope="module")
 def jan_feb(office: Path):
     return _reader(office).read(JAN_FEB)
-
-
-def _messages(data, nip: str | None = None) -> list[str]:
-    return [problem.message for problem in data.problems if nip is None or problem.nip == nip]
-
-
-def _row(frame: pd.DataFrame, **where) -> dict:
-    found = frame
-    for column, value in where.items():
-        found = found.loc[found[column] == value]
-    assert len(found) == 1, f"{where}: {len(found)} rows"
-    return found.iloc[0].to_dict()
 
 
 # --- companies ------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ Surprising parts:
 """
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,6 @@ from konekto_pipeline.sources.fakt import report
 from konekto_pipeline.sources.fakt import settings as names
 from konekto_pipeline.sources.firebird.connection import (
     FirebirdConnectionError,
-    FirebirdDatabase,
     FirebirdServer,
 )
 from konekto_pipeline.sources.firebird.program import FaktProgram
@@ -45,21 +45,25 @@ from konekto_pipeline.sources.firebird.reading import (
     Row,
     Window,
     about,
+    code,
+    company_row,
     counts,
+    database_listing,
     detail,
+    firm_counts,
+    flag,
     frame,
-    map_listing,
+    period_where,
+    probe_step,
+    problem,
+    refuse_wrong_text,
     regon_or_none,
+    require,
+    span,
     tax_account,
+    text_problems,
 )
-from konekto_pipeline.sources.firebird.tables import (
-    FirebirdTables,
-    as_int,
-    database_charset,
-    suspicious_text,
-    text,
-    user_tables,
-)
+from konekto_pipeline.sources.firebird.tables import FirebirdTables, as_int, text
 from konekto_pipeline.sources.sql.tables import SchemaMismatch, TableSpec
 
 logger = logging.getLogger(__name__)
@@ -105,7 +109,8 @@ class FaktReader:
                 tables, names.DECLARATIONS, _DECLARATION_COLUMNS, window, problems
             )
             where = database.where
-        problems.extend(_text_problems(firms, self.server.target.python_encoding, where))
+        encoding = self.server.target.python_encoding
+        problems.extend(text_problems(names.PROGRAM, firms, encoding, where, names.FIRMS.name))
 
         def say(nip: str | None, message: str) -> None:
             problems.append(_problem(where, None, message, nip))
@@ -140,20 +145,16 @@ class FaktReader:
         with self.server.connect(path) as database:
             tables = FirebirdTables(database, names.PROGRAM, names.TABLES)
             for spec in names.TABLES:
-                _require(tables, spec, database)
+                require(names.PROGRAM, tables, spec, database, "Fakt's database")
             firms = _firms(tables, problems)
             saved = _report_months(tables)
             found = about(database)
-        for firm in firms:
-            why = suspicious_text(firm.name, self.server.target.python_encoding)
-            if why:
-                raise FirebirdConnectionError(
-                    f"company {firm.id} name {firm.name!r} {why}: the connection charset "
-                    f"{self.settings.charset} does not fit this database (a database created "
-                    "with charset NONE needs charset NONE with text_encoding cp1250)",
-                    names.PROGRAM,
-                    kind="charset",
-                )
+        refuse_wrong_text(
+            names.PROGRAM,
+            ((firm.id, firm.name) for firm in firms),
+            self.server.target.python_encoding,
+            self.settings.charset,
+        )
         active = len([firm for firm in firms if firm.active])
         span = f", reports saved for {saved[0]} to {saved[-1]}" if saved else ", no report saved"
         return (
@@ -170,16 +171,11 @@ class FaktReader:
             listing: dict[str, object] = {
                 "server": self.server.target.server,
                 "database": path,
-                "server_version": database.server_version,
-                "ods": database.ods,
-                "dialect": database.dialect,
-                "charset": database_charset(database),
-                "tables": user_tables(database),
-                "map": map_listing(tables, names.TABLES),
+                **database_listing(database, tables, names.TABLES),
             }
-            listing["companies"] = _probe(lambda: _probe_firms(_firms(tables, problems)))
-            listing["report"] = _probe(lambda: _probe_report(tables))
-            listing["declarations"] = _probe(lambda: _probe_declarations(tables))
+            listing["companies"] = probe_step(lambda: _probe_firms(_firms(tables, problems)))
+            listing["report"] = probe_step(lambda: _probe_report(tables))
+            listing["declarations"] = probe_step(lambda: _probe_declarations(tables))
         listing["problems"] = [str(problem) for problem in problems]
         return listing
 
@@ -247,7 +243,6 @@ def _firm(row: Row, where: str, problems: list[SourceProblem]) -> _Firm | None:
     if not name:
         problems.append(_problem(where, table, f"company {firm_id} has no name; skipped", nip))
         return None
-    active = row.get(names.FIRM_ACTIVE)
     return _Firm(
         id=firm_id,
         nip=nip,
@@ -255,20 +250,17 @@ def _firm(row: Row, where: str, problems: list[SourceProblem]) -> _Firm | None:
         regon=regon_or_none(row.get(names.FIRM_REGON)),
         email=text(row.get(names.FIRM_EMAIL)),
         phone=text(row.get(names.FIRM_PHONE)),
-        active=active is None or as_int(active, names.FIRM_ACTIVE) != 0,
-        vat_period=names.VAT_PERIODS.get((text(row.get(names.FIRM_VAT_PERIOD)) or "").upper()),
-        legal_form=names.LEGAL_FORMS.get((text(row.get(names.FIRM_LEGAL_FORM)) or "").upper()),
+        active=flag(row, names.FIRM_ACTIVE),
+        vat_period=code(row, names.FIRM_VAT_PERIOD, names.VAT_PERIODS),
+        legal_form=code(row, names.FIRM_LEGAL_FORM, names.LEGAL_FORMS),
         account=tax_account(nip),
     )
 
 
 def _period_where(tables: FirebirdTables, spec: TableSpec, window: Window) -> tuple[str, list]:
-    bounds = window.bounds()
-    if bounds is None:
-        return "", []
-    year = tables.column(spec, names.REPORT_YEAR if spec is names.REPORT else names.DECL_YEAR)
-    month = tables.column(spec, names.REPORT_MONTH if spec is names.REPORT else names.DECL_MONTH)
-    return f"{year} * 100 + {month} BETWEEN ? AND ?", list(bounds)
+    year = names.REPORT_YEAR if spec is names.REPORT else names.DECL_YEAR
+    month = names.REPORT_MONTH if spec is names.REPORT else names.DECL_MONTH
+    return period_where(tables, spec, year, month, window)
 
 
 _LINE_COLUMNS = (
@@ -318,41 +310,10 @@ def _origin(firm: _Firm) -> dict[str, str]:
 
 
 def _company_row(firm: _Firm) -> Row:
-    return {
-        **_origin(firm),
-        "name": firm.name,
-        "regon": firm.regon,
-        "email": firm.email,
-        "phone": firm.phone,
-        "legal_form": firm.legal_form,
-        "tax_form": None,
-        "vat_period": firm.vat_period,
-    }
+    return company_row(_origin(firm), firm, None)
 
 
-def _problem(where: str, table: str | None, message: str, nip: str | None = None) -> SourceProblem:
-    place = f"{where} table {table}" if table else where
-    return SourceProblem(program=names.PROGRAM, where=place, message=message, nip=nip)
-
-
-def _text_problems(firms: list[_Firm], encoding: str, where: str) -> list[SourceProblem]:
-    problems = []
-    for firm in firms:
-        why = suspicious_text(firm.name, encoding)
-        if why:
-            message = f"the company name {firm.name!r} {why}: check programs.fakt.charset"
-            problems.append(_problem(where, names.FIRMS.name, message, firm.nip))
-    return problems
-
-
-def _require(tables: FirebirdTables, spec: TableSpec, database: FirebirdDatabase) -> None:
-    if not tables.has_table(spec):
-        raise SchemaMismatch(
-            names.PROGRAM,
-            spec.name,
-            f"table is missing in {database.path}: is this Fakt's database?",
-        )
-    tables.present(spec)
+_problem = partial(problem, names.PROGRAM)
 
 
 def _report_months(tables: FirebirdTables) -> list[str]:
@@ -371,20 +332,8 @@ def _report_months(tables: FirebirdTables) -> list[str]:
 # --- probe ----------------------------------------------------------------------------------------
 
 
-def _probe(step: Any) -> object:
-    try:
-        return step()
-    except SchemaMismatch as error:
-        return {"error": detail(error)}
-
-
 def _probe_firms(firms: list[_Firm]) -> dict[str, object]:
-    return {
-        "active": len([firm for firm in firms if firm.active]),
-        "inactive": [str(firm.id) for firm in firms if not firm.active],
-        "vat_periods": counts(firm.vat_period for firm in firms),
-        "legal_forms": counts(firm.legal_form for firm in firms),
-    }
+    return firm_counts(firms, lambda firm: str(firm.id))
 
 
 def _probe_report(tables: FirebirdTables) -> dict[str, object]:
@@ -396,7 +345,7 @@ def _probe_report(tables: FirebirdTables) -> dict[str, object]:
         "rows": len(rows),
         "symbols": symbols,
         "unmapped_symbols": sorted(set(symbols) - known),
-        "periods": _span(rows, names.REPORT_YEAR, names.REPORT_MONTH),
+        "periods": span(rows, names.REPORT_YEAR, names.REPORT_MONTH),
     }
 
 
@@ -412,10 +361,5 @@ def _probe_declarations(tables: FirebirdTables) -> dict[str, object]:
         "unmapped_symbols": sorted(set(symbols) - set(names.VAT_BY_DECLARATION_SYMBOL)),
         "corrections": counts(row[names.DECL_CORRECTION] for row in rows),
         "statuses": counts(text(row[names.DECL_STATUS]) for row in rows),
-        "periods": _span(rows, names.DECL_YEAR, names.DECL_MONTH),
+        "periods": span(rows, names.DECL_YEAR, names.DECL_MONTH),
     }
-
-
-def _span(rows: Iterable[Row], year: str, month: str) -> list[str]:
-    found = sorted(f"{as_int(row[year], year):04d}-{as_int(row[month], month):02d}" for row in rows)
-    return [found[0], found[-1]] if found else []

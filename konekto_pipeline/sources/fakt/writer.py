@@ -7,14 +7,13 @@ through a WIN1250 connection (the target's charset). Amounts are grosze in. Rows
 one executemany per table.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from konekto_pipeline.sources.firebird.connection import FirebirdTarget
-from konekto_pipeline.sources.firebird.local import create_database
+from konekto_pipeline.sources.firebird.writing import create, money, month_after, write_table
 
 
 @dataclass(frozen=True)
@@ -111,50 +110,24 @@ _DEKLARACJE = (
 
 def write_fakt_database(target: FirebirdTarget, path: str, data: FaktData) -> None:
     """Create the database at `path` (on the server) with Fakt's tables and the given rows."""
-    connection = create_database(
-        target, path, database_charset=data.database_charset, dialect=data.dialect
-    )
+    connection = create(target, path, data)
     try:
-        _table(connection, "FIRMY", _FIRMY, data, [_firm_row(firm) for firm in data.companies])
+        write_table(connection, "FIRMY", _FIRMY, data, [_firm_row(firm) for firm in data.companies])
         report = [_report_row(number, line) for number, line in enumerate(data.report, start=1)]
-        _table(connection, "PODATKI_DO_ZAPLATY", _RAPORT, data, report)
+        write_table(connection, "PODATKI_DO_ZAPLATY", _RAPORT, data, report)
         declarations = [
             _declaration_row(number, declaration)
             for number, declaration in enumerate(data.declarations, start=1)
         ]
-        _table(connection, "DEKLARACJE", _DEKLARACJE, data, declarations)
+        write_table(connection, "DEKLARACJE", _DEKLARACJE, data, declarations)
         connection.commit()
     finally:
         connection.close()
 
 
-def _table(
-    connection: Any,
-    name: str,
-    columns: Sequence[tuple[str, str]],
-    data: FaktData,
-    rows: Iterable[Mapping[str, Any]],
-) -> None:
-    if name in data.omit_tables:
-        return
-    omitted = data.omit.get(name, set())
-    kept = [(column, kind) for column, kind in columns if column not in omitted]
-    cursor = connection.cursor()
-    cursor.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {k}' for c, k in kept)})")
-    connection.commit()
-    rows = list(rows)
-    if rows:
-        names = [column for column, _ in kept]
-        cursor.executemany(
-            f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-            [[row.get(column) for column in names] for row in rows],
-        )
-    cursor.close()
-
-
 def _after(year: int, month: int, day: int) -> datetime:
     """A moment in the month after the period, when reports are saved."""
-    return datetime(year + month // 12, month % 12 + 1, day, 9, 15)
+    return month_after(year, month, day, 9, 15)
 
 
 def _firm_row(firm: FaktCompany) -> dict[str, Any]:
@@ -180,7 +153,7 @@ def _report_row(number: int, line: ReportLine) -> dict[str, Any]:
         "ROK": line.year,
         "MIESIAC": line.month,
         "SYMBOL": line.symbol,
-        "KWOTA": Decimal(line.amount).scaleb(-2),
+        "KWOTA": money(line.amount),
         "TERMIN": line.due,
         "DATA_ZAPISU": line.saved_at or _after(line.year, line.month, 12),
         "RACHUNEK": None,

@@ -2,7 +2,7 @@
 first of several file names, frames in schema shape, and probe listings."""
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
@@ -17,12 +17,20 @@ from konekto_pipeline.domain.identifiers import is_valid_nip, normalize_regon
 from konekto_pipeline.domain.money import round_tax_grosze
 from konekto_pipeline.domain.periods import parse_period, period
 from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.sources.base import SourceProblem
 from konekto_pipeline.sources.firebird.connection import (
     FirebirdConnectionError,
     FirebirdDatabase,
     FirebirdServer,
 )
-from konekto_pipeline.sources.firebird.tables import FirebirdTables, as_int, text
+from konekto_pipeline.sources.firebird.tables import (
+    FirebirdTables,
+    as_int,
+    database_charset,
+    suspicious_text,
+    text,
+    user_tables,
+)
 from konekto_pipeline.sources.sql.tables import SchemaMismatch, TableSpec
 
 Row = dict[str, Any]
@@ -189,3 +197,132 @@ def map_listing(tables: FirebirdTables, specs: Iterable[TableSpec]) -> dict[str,
 def about(database: FirebirdDatabase) -> str:
     """ "Firebird 3.0, ODS 12.0, dialect 3": what a check says about the server and database."""
     return f"Firebird {database.engine_version}, ODS {database.ods}, dialect {database.dialect}"
+
+
+def problem(
+    program: str, where: str, table: str | None, message: str, nip: str | None = None
+) -> SourceProblem:
+    """A problem of `program` at `where` (and `table` there, when named)."""
+    place = f"{where} table {table}" if table else where
+    return SourceProblem(program=program, where=place, message=message, nip=nip)
+
+
+def text_problems(
+    program: str, firms: Iterable[Any], encoding: str, where: str, table: str
+) -> list[SourceProblem]:
+    """A problem per company whose name looks decoded with the wrong charset."""
+    problems = []
+    for firm in firms:
+        why = suspicious_text(firm.name, encoding)
+        if why:
+            message = f"the company name {firm.name!r} {why}: check programs.{program}.charset"
+            problems.append(problem(program, where, table, message, firm.nip))
+    return problems
+
+
+def refuse_wrong_text(
+    program: str, names: Iterable[tuple[object, str]], encoding: str, charset: str
+) -> None:
+    """Raise a charset FirebirdConnectionError for the first (company, name) that looks decoded
+    with the wrong charset."""
+    for company, name in names:
+        why = suspicious_text(name, encoding)
+        if why:
+            raise FirebirdConnectionError(
+                f"company {company} name {name!r} {why}: the connection charset "
+                f"{charset} does not fit this database (a database created with charset NONE "
+                "needs charset NONE with text_encoding cp1250)",
+                program,
+                kind="charset",
+            )
+
+
+def require(
+    program: str, tables: FirebirdTables, spec: TableSpec, database: FirebirdDatabase, what: str
+) -> None:
+    """Raise SchemaMismatch when `spec`'s table or a required column is missing."""
+    if not tables.has_table(spec):
+        raise SchemaMismatch(
+            program, spec.name, f"table is missing in {database.path}: is this {what}?"
+        )
+    tables.present(spec)
+
+
+def period_where(
+    tables: FirebirdTables, spec: TableSpec, year: str, month: str, window: Window
+) -> tuple[str, list[int]]:
+    """The SQL filter (and its parameters) of the window's months on year and month columns."""
+    bounds = window.bounds()
+    if bounds is None:
+        return "", []
+    year_column = tables.column(spec, year)
+    month_column = tables.column(spec, month)
+    return f"{year_column} * 100 + {month_column} BETWEEN ? AND ?", list(bounds)
+
+
+def code(row: Row, column: str, codes: Mapping[str, str]) -> str | None:
+    """The mapped value of a text code column (None when absent or unknown)."""
+    return codes.get((text(row.get(column)) or "").upper())
+
+
+def flag(row: Row, column: str) -> bool:
+    """A SMALLINT flag column: true when absent or not 0."""
+    value = row.get(column)
+    return value is None or as_int(value, column) != 0
+
+
+def company_row(origin: Row, firm: Any, tax_form: str | None) -> Row:
+    """The companies row of a firm with name, REGON, contacts, legal form and VAT period."""
+    return {
+        **origin,
+        "name": firm.name,
+        "regon": firm.regon,
+        "email": firm.email,
+        "phone": firm.phone,
+        "legal_form": firm.legal_form,
+        "tax_form": tax_form,
+        "vat_period": firm.vat_period,
+    }
+
+
+def database_listing(
+    database: FirebirdDatabase, tables: FirebirdTables, specs: Iterable[TableSpec]
+) -> dict[str, object]:
+    """What a probe says of a database: version, ODS, dialect, charset, tables and the map."""
+    return {
+        "server_version": database.server_version,
+        "ods": database.ods,
+        "dialect": database.dialect,
+        "charset": database_charset(database),
+        "tables": user_tables(database),
+        "map": map_listing(tables, specs),
+    }
+
+
+def probe_step(step: Callable[[], object]) -> object:
+    """What `step` returns, or the mismatch that stopped it."""
+    try:
+        return step()
+    except SchemaMismatch as error:
+        return {"error": detail(error)}
+
+
+def span(
+    rows: Iterable[Row], year: str, month: str, labels: tuple[str, str] | None = None
+) -> list[str]:
+    """The first and last "YYYY-MM" of the rows (empty without rows)."""
+    year_label, month_label = labels or (year, month)
+    found = sorted(
+        f"{as_int(row[year], year_label):04d}-{as_int(row[month], month_label):02d}" for row in rows
+    )
+    return [found[0], found[-1]] if found else []
+
+
+def firm_counts(firms: list[Any], key: Callable[[Any], str]) -> dict[str, object]:
+    """A probe's company listing: active, inactive keys, VAT periods and legal forms."""
+    return {
+        "active": len([firm for firm in firms if firm.active]),
+        "inactive": [key(firm) for firm in firms if not firm.active],
+        "vat_periods": counts(firm.vat_period for firm in firms),
+        "legal_forms": counts(firm.legal_form for firm in firms),
+    }

@@ -37,6 +37,7 @@ from collections.abc import Callable, Collection, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from konekto_pipeline.domain.identifiers import normalize_nip
@@ -52,10 +53,15 @@ from konekto_pipeline.sources.firebird.reading import (
     Row,
     Window,
     about,
+    code,
+    company_row,
     counts,
+    database_listing,
     deadline,
     detail,
+    firm_counts,
     first_day,
+    flag,
     frame,
     is_absolute,
     join_path,
@@ -63,22 +69,27 @@ from konekto_pipeline.sources.firebird.reading import (
     map_listing,
     month_of,
     open_first,
+    period_where,
+    probe_step,
+    problem,
+    refuse_wrong_text,
     regon_or_none,
+    require,
+    span,
     tax_account,
+    text_problems,
     whole_zloty,
 )
 from konekto_pipeline.sources.firebird.tables import (
     FirebirdTables,
     as_int,
-    database_charset,
     grosze,
     money_sum,
-    suspicious_text,
     text,
     user_tables,
 )
 from konekto_pipeline.sources.raks import settings as names
-from konekto_pipeline.sources.sql.tables import SchemaMismatch, TableSpec
+from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +158,10 @@ class RaksReader:
             declarations = self._declarations(tables, window, firms, problems)
             global_where = database.where
         companies = [_company_row(firm) for firm in firms]
-        problems.extend(_text_problems(firms, self.server.target.python_encoding, global_where))
+        encoding = self.server.target.python_encoding
+        problems.extend(
+            text_problems(names.PROGRAM, firms, encoding, global_where, names.FIRMS.name)
+        )
         taxes = _tax_rows(firms, declarations, window)
         if declarations is not None:
             problems.extend(_missing_vat(firms, taxes, window, global_where))
@@ -178,11 +192,16 @@ class RaksReader:
             database = self._open_global(stack, folder)
             tables = FirebirdTables(database, names.PROGRAM, names.GLOBAL_TABLES)
             for spec in names.GLOBAL_TABLES:
-                _require(tables, spec, database)
+                require(names.PROGRAM, tables, spec, database, "RAKS SQL's data folder")
             firms = self._firms(tables, problems)
             found = about(database)
             global_name = database.path
-        _refuse_wrong_text(firms, self.server.target.python_encoding, self.settings.charset)
+        refuse_wrong_text(
+            names.PROGRAM,
+            ((firm.number, firm.name) for firm in firms),
+            self.server.target.python_encoding,
+            self.settings.charset,
+        )
         active = self._selected(firms)
         opened = self._first_company_opens(folder, active)
         inactive = len([firm for firm in firms if not firm.active])
@@ -267,7 +286,9 @@ class RaksReader:
         spec = names.DECLARATIONS
         where = tables.database.where
         try:
-            where_sql, params = _period_filter(tables, spec, window)
+            where_sql, params = period_where(
+                tables, spec, names.DECL_YEAR, names.DECL_MONTH, window
+            )
             rows = tables.select(spec, (*spec.required, *spec.optional), where_sql, params)
         except SchemaMismatch as error:
             problems.append(_problem(where, spec.name, f"{detail(error)}; no taxes are read"))
@@ -383,7 +404,6 @@ def _firm(row: Row, report: Callable[..., None]) -> _Firm | None:
     if not name:
         report(f"{label} has no name ({names.FIRM_SHORT_NAME}); it is skipped", nip)
         return None
-    active = row.get(names.FIRM_ACTIVE)
     return _Firm(
         number=number,
         nip=nip,
@@ -391,10 +411,10 @@ def _firm(row: Row, report: Callable[..., None]) -> _Firm | None:
         regon=regon_or_none(row.get(names.FIRM_REGON)),
         email=text(row.get(names.FIRM_EMAIL)),
         phone=text(row.get(names.FIRM_PHONE)),
-        active=active is None or as_int(active, names.FIRM_ACTIVE) != 0,
-        vat_period=names.VAT_PERIODS.get((text(row.get(names.FIRM_VAT_PERIOD)) or "").upper()),
-        legal_form=names.LEGAL_FORMS.get((text(row.get(names.FIRM_LEGAL_FORM)) or "").upper()),
-        tax_form=names.TAX_FORMS.get((text(row.get(names.FIRM_TAX_FORM)) or "").upper()),
+        active=flag(row, names.FIRM_ACTIVE),
+        vat_period=code(row, names.FIRM_VAT_PERIOD, names.VAT_PERIODS),
+        legal_form=code(row, names.FIRM_LEGAL_FORM, names.LEGAL_FORMS),
+        tax_form=code(row, names.FIRM_TAX_FORM, names.TAX_FORMS),
         database_file=text(row.get(names.FIRM_DATABASE)),
     )
 
@@ -430,17 +450,6 @@ def _declaration(row: Row) -> _Declaration | None:
 
 def _optional_grosze(value: object, where: str) -> int | None:
     return None if value is None else grosze(value, where)
-
-
-def _period_filter(
-    tables: FirebirdTables, spec: TableSpec, window: Window
-) -> tuple[str, list[int]]:
-    bounds = window.bounds()
-    if bounds is None:
-        return "", []
-    year = tables.column(spec, names.DECL_YEAR)
-    month = tables.column(spec, names.DECL_MONTH)
-    return f"{year} * 100 + {month} BETWEEN ? AND ?", list(bounds)
 
 
 def _nip_of(firm_id: object, firms: list[_Firm]) -> str | None:
@@ -614,54 +623,10 @@ def _origin(firm: _Firm) -> dict[str, str]:
 
 
 def _company_row(firm: _Firm) -> Row:
-    return {
-        **_origin(firm),
-        "name": firm.name,
-        "regon": firm.regon,
-        "email": firm.email,
-        "phone": firm.phone,
-        "legal_form": firm.legal_form,
-        "tax_form": firm.tax_form,
-        "vat_period": firm.vat_period,
-    }
+    return company_row(_origin(firm), firm, firm.tax_form)
 
 
-def _problem(where: str, table: str | None, message: str, nip: str | None = None) -> SourceProblem:
-    place = f"{where} table {table}" if table else where
-    return SourceProblem(program=names.PROGRAM, where=place, message=message, nip=nip)
-
-
-def _text_problems(firms: list[_Firm], encoding: str, where: str) -> list[SourceProblem]:
-    problems = []
-    for firm in firms:
-        why = suspicious_text(firm.name, encoding)
-        if why:
-            message = f"the company name {firm.name!r} {why}: check programs.raks.charset"
-            problems.append(_problem(where, names.FIRMS.name, message, firm.nip))
-    return problems
-
-
-def _refuse_wrong_text(firms: list[_Firm], encoding: str, charset: str) -> None:
-    for firm in firms:
-        why = suspicious_text(firm.name, encoding)
-        if why:
-            raise FirebirdConnectionError(
-                f"company {firm.number} name {firm.name!r} {why}: the connection charset "
-                f"{charset} does not fit this database (a database created with charset NONE "
-                "needs charset NONE with text_encoding cp1250)",
-                names.PROGRAM,
-                kind="charset",
-            )
-
-
-def _require(tables: FirebirdTables, spec: TableSpec, database: FirebirdDatabase) -> None:
-    if not tables.has_table(spec):
-        raise SchemaMismatch(
-            names.PROGRAM,
-            spec.name,
-            f"table is missing in {database.path}: is this RAKS SQL's data folder?",
-        )
-    tables.present(spec)
+_problem = partial(problem, names.PROGRAM)
 
 
 # --- probe ----------------------------------------------------------------------------------------
@@ -670,27 +635,16 @@ def _require(tables: FirebirdTables, spec: TableSpec, database: FirebirdDatabase
 def _probe_global(database: FirebirdDatabase, tables: FirebirdTables) -> dict[str, object]:
     listing: dict[str, object] = {
         "path": database.path,
-        "server_version": database.server_version,
-        "ods": database.ods,
-        "dialect": database.dialect,
-        "charset": database_charset(database),
-        "tables": user_tables(database),
-        "map": map_listing(tables, names.GLOBAL_TABLES),
+        **database_listing(database, tables, names.GLOBAL_TABLES),
     }
     if tables.has_table(names.DECLARATIONS):
-        try:
-            listing["declarations"] = _probe_declarations(tables)
-        except SchemaMismatch as error:
-            listing["declarations"] = {"error": detail(error)}
+        listing["declarations"] = probe_step(lambda: _probe_declarations(tables))
     return listing
 
 
 def _probe_firms(firms: list[_Firm]) -> dict[str, object]:
     return {
-        "active": len([firm for firm in firms if firm.active]),
-        "inactive": [firm.key for firm in firms if not firm.active],
-        "vat_periods": counts(firm.vat_period for firm in firms),
-        "legal_forms": counts(firm.legal_form for firm in firms),
+        **firm_counts(firms, lambda firm: firm.key),
         "tax_forms": counts(firm.tax_form for firm in firms),
     }
 
@@ -701,17 +655,13 @@ def _probe_declarations(tables: FirebirdTables) -> dict[str, object]:
                names.DECL_STATUS)  # fmt: skip
     rows = tables.select(spec, columns)
     symbols = counts((text(row[names.DECL_SYMBOL]) or "").upper() for row in rows)
-    months_found = sorted(
-        f"{as_int(row[names.DECL_YEAR], 'year'):04d}-{as_int(row[names.DECL_MONTH], 'month'):02d}"
-        for row in rows
-    )
     return {
         "rows": len(rows),
         "symbols": symbols,
         "unmapped_symbols": sorted(set(symbols) - set(names.TAX_BY_SYMBOL)),
         "corrections": counts(_flag(row[names.DECL_CORRECTION]) for row in rows),
         "statuses": counts(text(row[names.DECL_STATUS]) for row in rows),
-        "periods": [months_found[0], months_found[-1]] if months_found else [],
+        "periods": span(rows, names.DECL_YEAR, names.DECL_MONTH, ("year", "month")),
     }
 
 

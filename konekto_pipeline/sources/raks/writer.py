@@ -11,14 +11,13 @@ the target's charset (WIN1250), so the bytes stored are what Raks itself would s
 a database created with charset NONE. Rows go in with executemany, one statement per table.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from konekto_pipeline.sources.firebird.connection import FirebirdTarget
-from konekto_pipeline.sources.firebird.local import create_database
+from konekto_pipeline.sources.firebird.writing import create, money, month_after, write_table
 
 GLOBAL_FILE = "Raks3000.fdb"
 
@@ -178,40 +177,34 @@ def write_raks_data_folder(target: FirebirdTarget, folder: str, data: RaksData) 
 
 
 def _write_global(target: FirebirdTarget, path: str, data: RaksData) -> None:
-    connection = _create(target, path, data)
+    connection = create(target, path, data)
     try:
         shape = _Shape(data.omit, data.omit_tables)
         firms = [_firm_row(company, data) for company in data.companies]
-        _table(connection, "R3_FIRMS", _FIRMS, shape, firms)
+        write_table(connection, "R3_FIRMS", _FIRMS, shape, firms)
         declarations = [
             _declaration_row(number, declaration)
             for number, declaration in enumerate(data.declarations, start=1)
         ]
-        _table(connection, "R3_DECLARATIONS", _DECLARATIONS, shape, declarations)
+        write_table(connection, "R3_DECLARATIONS", _DECLARATIONS, shape, declarations)
         connection.commit()
     finally:
         connection.close()
 
 
 def _write_company(target: FirebirdTarget, path: str, company: RaksCompany, data: RaksData) -> None:
-    connection = _create(target, path, data)
+    connection = create(target, path, data)
     try:
         shape = _Shape({**data.omit, **company.omit}, data.omit_tables | company.omit_tables)
         kpir = [_kpir_row(number, entry) for number, entry in enumerate(company.kpir, start=1)]
-        _table(connection, "FK_KPIR", _KPIR, shape, kpir)
+        write_table(connection, "FK_KPIR", _KPIR, shape, kpir)
         vat = [_vat_row(number, entry) for number, entry in enumerate(company.vat, start=1)]
-        _table(connection, "FK_VAT_REGISTER", _VAT, shape, vat)
+        write_table(connection, "FK_VAT_REGISTER", _VAT, shape, vat)
         contacts = [{"ID": 1, "SHORT_NAME": company.short_name, "TAXID": company.nip}]
-        _table(connection, "R3_CONTACTS", _CONTACTS, shape, contacts)
+        write_table(connection, "R3_CONTACTS", _CONTACTS, shape, contacts)
         connection.commit()
     finally:
         connection.close()
-
-
-def _create(target: FirebirdTarget, path: str, data: RaksData) -> Any:
-    return create_database(
-        target, path, database_charset=data.database_charset, dialect=data.dialect
-    )
 
 
 @dataclass(frozen=True)
@@ -220,37 +213,6 @@ class _Shape:
 
     omit: Mapping[str, set[str]]
     omit_tables: set[str]
-
-
-def _table(
-    connection: Any,
-    name: str,
-    columns: Sequence[tuple[str, str]],
-    shape: _Shape,
-    rows: Iterable[Mapping[str, Any]],
-) -> None:
-    """CREATE TABLE without the omitted columns, then one executemany INSERT of the rows."""
-    if name in shape.omit_tables:
-        return
-    omitted = shape.omit.get(name, set())
-    kept = [(column, kind) for column, kind in columns if column not in omitted]
-    ddl = ", ".join(f"{column} {kind}" for column, kind in kept)
-    cursor = connection.cursor()
-    cursor.execute(f"CREATE TABLE {name} ({ddl})")
-    connection.commit()
-    rows = list(rows)
-    if rows:
-        names = [column for column, _ in kept]
-        marks = ", ".join("?" for _ in names)
-        cursor.executemany(
-            f"INSERT INTO {name} ({', '.join(names)}) VALUES ({marks})",
-            [[row.get(column) for column in names] for row in rows],
-        )
-    cursor.close()
-
-
-def _money(grosze: int | None) -> Decimal | None:
-    return None if grosze is None else Decimal(grosze).scaleb(-2)
 
 
 def _firm_row(company: RaksCompany, data: RaksData) -> dict[str, Any]:
@@ -278,9 +240,9 @@ def _declaration_row(number: int, declaration: RaksDeclaration) -> dict[str, Any
         "SYMBOL": declaration.symbol,
         "PERIOD_YEAR": declaration.year,
         "PERIOD_MONTH": declaration.month,
-        "AMOUNT_TO_PAY": _money(declaration.to_pay),
-        "AMOUNT_TO_REFUND": _money(declaration.refund),
-        "AMOUNT_CARRIED": _money(declaration.carried_forward),
+        "AMOUNT_TO_PAY": money(declaration.to_pay),
+        "AMOUNT_TO_REFUND": money(declaration.refund),
+        "AMOUNT_CARRIED": money(declaration.carried_forward),
         "IS_CORRECTION": 1 if declaration.correction else 0,
         "CREATED_AT": declaration.created_at or _added_after(declaration.year, declaration.month),
         "STATUS": declaration.status,
@@ -290,7 +252,7 @@ def _declaration_row(number: int, declaration: RaksDeclaration) -> dict[str, Any
 
 def _added_after(year: int, month: int) -> datetime:
     """When a declaration is usually added: mid-month after the period."""
-    return datetime(year + month // 12, month % 12 + 1, 15, 10, 30)
+    return month_after(year, month, 15, 10, 30)
 
 
 def _kpir_row(number: int, entry: KpirEntry) -> dict[str, Any]:
@@ -298,12 +260,12 @@ def _kpir_row(number: int, entry: KpirEntry) -> dict[str, Any]:
         "ID": number,
         "ENTRY_DATE": entry.day,
         "DESCRIPTION": entry.description or "Sprzedaż usług księgowych",
-        "SALES_VALUE": _money(entry.sales),
-        "OTHER_REVENUE": _money(entry.other_revenue),
-        "PURCHASES": _money(entry.purchases),
-        "SIDE_COSTS": _money(entry.side_costs),
-        "SALARIES": _money(entry.salaries),
-        "OTHER_COSTS": _money(entry.other_costs),
+        "SALES_VALUE": money(entry.sales),
+        "OTHER_REVENUE": money(entry.other_revenue),
+        "PURCHASES": money(entry.purchases),
+        "SIDE_COSTS": money(entry.side_costs),
+        "SALARIES": money(entry.salaries),
+        "OTHER_COSTS": money(entry.other_costs),
     }
 
 
@@ -313,6 +275,6 @@ def _vat_row(number: int, entry: VatEntry) -> dict[str, Any]:
         "PERIOD_YEAR": entry.year,
         "PERIOD_MONTH": entry.month,
         "REGISTER": entry.register,
-        "NET_AMOUNT": _money(entry.net),
-        "VAT_AMOUNT": _money(entry.vat),
+        "NET_AMOUNT": money(entry.net),
+        "VAT_AMOUNT": money(entry.vat),
     }
