@@ -4,7 +4,9 @@ Amounts are integer grosze (`int64`), periods are `YYYY-MM` strings, dates are `
 A V7K (quarterly) VAT item carries the quarter's last month as its period.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -125,6 +127,16 @@ def empty_frame(kind: str) -> pd.DataFrame:
     return pd.DataFrame(
         {name: pd.Series(dtype=_pandas_dtype(column)) for name, column in schema.columns.items()}
     )
+
+
+def schema_frame(kind: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows in the column order and dtypes of the schema (an empty frame when there are none)."""
+    template = empty_frame(kind)
+    records = list(rows)
+    if not records:
+        return template
+    frame = pd.DataFrame.from_records(records, columns=list(template.columns))
+    return frame.astype(template.dtypes.to_dict())
 
 
 def _pandas_dtype(column: pa.Column) -> str:

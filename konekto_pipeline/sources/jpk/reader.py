@@ -21,20 +21,23 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import pandas as pd
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import parse as parse_xml
 
 from konekto_pipeline.domain.accounts import micro_account
 from konekto_pipeline.domain.due_dates import due_date
 from konekto_pipeline.domain.identifiers import is_valid_nip, normalize_nip
 from konekto_pipeline.domain.money import to_grosze, zloty_to_grosze
 from konekto_pipeline.domain.periods import period as make_period
-from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.schemas import schema_frame
 from konekto_pipeline.sources.base import SourceData, SourceProblem, file_identity
 from konekto_pipeline.sources.jpk import settings
+from konekto_pipeline.sources.xml import XmlFileError, parse_file
+from konekto_pipeline.sources.xml import child as _child
+from konekto_pipeline.sources.xml import children as _children
+from konekto_pipeline.sources.xml import local_name as _local
+from konekto_pipeline.sources.xml import text_at as _text
 
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _INTEGER = re.compile(r"^\+?\d+$")
@@ -92,9 +95,9 @@ class JpkReader:
             taxes = [row for row in taxes if row["period"] in wanted]
             summaries = [row for row in summaries if row["period"] in wanted]
         return SourceData(
-            companies=_frame("companies", _company_rows(filings)),
-            taxes=_frame("taxes", taxes),
-            summaries=_frame("summaries", summaries),
+            companies=schema_frame("companies", _company_rows(filings)),
+            taxes=schema_frame("taxes", taxes),
+            summaries=schema_frame("summaries", summaries),
             problems=problems,
         )
 
@@ -154,15 +157,10 @@ def _read_file(path: Path) -> _Filing:
 
 
 def _parse(path: Path) -> Element:
-    """Parse without expanding entities (a billion-laughs file fails here, fast)."""
     try:
-        root = parse_xml(str(path)).getroot()
-    except DefusedXmlException as error:
-        raise _BadFile(f"the file declares XML entities or a DTD, refused ({error})") from None
-    except ParseError as error:
-        raise _BadFile(f"not well-formed XML, perhaps truncated ({error})") from None
-    except OSError as error:
-        raise _BadFile(f"cannot be read ({error.strerror})") from None
+        root = parse_file(path)
+    except XmlFileError as error:
+        raise _BadFile(error.message) from None
     if _local(root.tag) != settings.ROOT:
         raise _BadFile(f"not a JPK file: the root element is {_local(root.tag)}, not JPK")
     return root
@@ -409,32 +407,3 @@ def _summary_row(filing: _Filing) -> dict[str, Any]:
         "revenue_ytd": None,
         "costs_ytd": None,
     }
-
-
-def _frame(kind: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    if not rows:
-        return template
-    frame = pd.DataFrame.from_records(rows, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
-
-
-def _local(tag: object) -> str:
-    """`{namespace}Name` -> `Name`; comments and processing instructions have no name."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _children(parent: Element, name: str) -> Iterator[Element]:
-    return (child for child in parent if _local(child.tag) == name)
-
-
-def _child(parent: Element, name: str) -> Element | None:
-    return next(_children(parent, name), None)
-
-
-def _text(parent: Element, name: str) -> str | None:
-    child = _child(parent, name)
-    if child is None or child.text is None:
-        return None
-    return child.text.strip() or None

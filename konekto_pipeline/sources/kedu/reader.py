@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import pandas as pd
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import parse as parse_xml
 
 from konekto_pipeline.domain.due_dates import due_date
 from konekto_pipeline.domain.identifiers import normalize_nip
 from konekto_pipeline.domain.money import to_grosze
-from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.schemas import schema_frame
 from konekto_pipeline.sources.base import SourceData, SourceProblem, file_identity
 from konekto_pipeline.sources.kedu import settings
+from konekto_pipeline.sources.xml import XmlFileError, parse_file, text_at
+from konekto_pipeline.sources.xml import local_name as _local
+from konekto_pipeline.sources.xml import split_tag as _split_tag
 
 _AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -94,8 +95,8 @@ class KeduReader:
             wanted = set(periods)
             kept = [dra for dra in kept if dra.period in wanted]
         return SourceData(
-            companies=_frame("companies", _company_rows(documents)),
-            zus=_frame("zus", [_zus_row(dra) for dra in kept]),
+            companies=schema_frame("companies", _company_rows(documents)),
+            zus=schema_frame("zus", [_zus_row(dra) for dra in kept]),
             problems=problems,
         )
 
@@ -138,15 +139,10 @@ def _problem(path: Path, message: str, nip: str | None = None) -> SourceProblem:
 
 
 def _parse(path: Path) -> Element:
-    """Parse without expanding entities (a billion-laughs file fails here, fast)."""
     try:
-        root = parse_xml(str(path)).getroot()
-    except DefusedXmlException as error:
-        raise _BadInput(f"the file declares XML entities or a DTD, refused ({error})") from None
-    except ParseError as error:
-        raise _BadInput(f"not well-formed XML, perhaps truncated ({error})") from None
-    except OSError as error:
-        raise _BadInput(f"cannot be read ({error.strerror})") from None
+        root = parse_file(path)
+    except XmlFileError as error:
+        raise _BadInput(error.message) from None
     namespace, name = _split_tag(root.tag)
     if name != settings.ROOT or not settings.NAMESPACE.match(namespace):
         raise _BadInput(
@@ -327,34 +323,5 @@ def _zus_row(dra: _Dra) -> dict[str, Any]:
     }
 
 
-def _frame(kind: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    if not rows:
-        return template
-    frame = pd.DataFrame.from_records(rows, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
-
-
-def _split_tag(tag: object) -> tuple[str, str]:
-    """`{namespace}Name` -> (namespace, Name); comments have neither."""
-    if not isinstance(tag, str):
-        return "", ""
-    if tag.startswith("{"):
-        namespace, _, name = tag[1:].partition("}")
-        return namespace, name
-    return "", tag
-
-
-def _local(tag: object) -> str:
-    return _split_tag(tag)[1]
-
-
 def _text(element: Element, path: tuple[str, ...]) -> str | None:
-    """Stripped text at a path of local names below `element`, or None if absent or empty."""
-    for name in path:
-        found = next((child for child in element if _local(child.tag) == name), None)
-        if found is None:
-            return None
-        element = found
-    return (element.text or "").strip() or None
+    return text_at(element, *path)

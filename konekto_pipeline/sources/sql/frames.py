@@ -24,7 +24,7 @@ from konekto_pipeline.domain.identifiers import (
 )
 from konekto_pipeline.domain.money import round_tax_grosze
 from konekto_pipeline.domain.periods import parse_period, period
-from konekto_pipeline.schemas import empty_frame
+from konekto_pipeline.schemas import schema_frame
 from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
 from konekto_pipeline.sources.sql.tables import (
@@ -45,16 +45,6 @@ class CompanyRows(Protocol):
     row: dict[str, Any]
     taxes: list[dict[str, Any]]
     summaries: list[dict[str, Any]]
-
-
-def schema_frame(kind: str, rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows in the column order and dtypes of `schemas` (an empty frame when there are none)."""
-    template = empty_frame(kind)
-    records = list(rows)
-    if not records:
-        return template
-    frame = pd.DataFrame.from_records(records, columns=list(template.columns))
-    return frame.astype(template.dtypes.to_dict())
 
 
 def company_frames(companies: Sequence[CompanyRows], problems: list[SourceProblem]) -> SourceData:
