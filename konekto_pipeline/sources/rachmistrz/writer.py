@@ -18,7 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
+
+from konekto_pipeline.sources.sql.writing import write_tables
 
 SCHEMA = "dbo"
 
@@ -141,35 +143,11 @@ def _columns() -> dict[str, list[sa.Column]]:
     }
 
 
-def _tables(schema: str | None, leave_out: Collection[str]) -> sa.MetaData:
-    """GT's tables, without the left-out tables ("name") and columns ("name.column")."""
-    metadata = sa.MetaData(schema=schema)
-    for name, columns in _columns().items():
-        if name not in leave_out:
-            kept = [column for column in columns if f"{name}.{column.name}" not in leave_out]
-            sa.Table(name, metadata, *kept)
-    return metadata
-
-
 def write_rachmistrz_database(
     url_or_engine: str | Engine, company: GtCompany, *, leave_out: Collection[str] = ()
 ) -> None:
     """Create GT's tables (schema `dbo`, none on SQLite) and fill them with `company`."""
-    engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    schema = None if engine.dialect.name == "sqlite" else SCHEMA
-    metadata = _tables(schema, leave_out)
-    try:
-        with engine.begin() as connection:
-            if schema is not None:
-                connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            metadata.create_all(connection)
-            for name, rows in _rows(company).items():
-                table = metadata.tables.get(f"{schema}.{name}" if schema else name)
-                if table is not None and rows:
-                    _insert(connection, table, rows)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
+    write_tables(url_or_engine, _columns(), _rows(company), schema=SCHEMA, leave_out=leave_out)
 
 
 def write_rachmistrz_sqlite(
@@ -191,12 +169,6 @@ def write_rachmistrz_sqlite_files(
         database: write_rachmistrz_sqlite(folder, database, company)
         for database, company in companies.items()
     }
-
-
-def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, object]]) -> None:
-    """One executemany over the columns the table has; a value a row does not give is NULL."""
-    names = list(table.c.keys())
-    connection.execute(table.insert(), [{name: row.get(name) for name in names} for row in rows])
 
 
 def _rows(company: GtCompany) -> dict[str, list[dict[str, object]]]:

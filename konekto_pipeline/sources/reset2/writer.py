@@ -16,7 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
+
+from konekto_pipeline.sources.sql.writing import write_tables
 
 SCHEMA = "dbo"
 MONEY = sa.Numeric(13, 2)
@@ -151,15 +153,6 @@ def _columns() -> dict[str, list[sa.Column]]:
     }
 
 
-def _tables(schema: str | None, leave_out: Collection[str]) -> sa.MetaData:
-    metadata = sa.MetaData(schema=schema)
-    for name, columns in _columns().items():
-        if name not in leave_out:
-            kept = [column for column in columns if f"{name}.{column.name}" not in leave_out]
-            sa.Table(name, metadata, *kept)
-    return metadata
-
-
 def write_reset2_database(
     url_or_engine: str | Engine,
     companies: Iterable[Reset2Company],
@@ -167,22 +160,8 @@ def write_reset2_database(
     leave_out: Collection[str] = (),
 ) -> None:
     """Create the tables (schema `dbo`, none on SQLite) and fill them with `companies`."""
-    engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    schema = None if engine.dialect.name == "sqlite" else SCHEMA
-    metadata = _tables(schema, leave_out)
     rows = _rows(list(companies))
-    try:
-        with engine.begin() as connection:
-            if schema is not None:
-                connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            metadata.create_all(connection)
-            for name, table_rows in rows.items():
-                table = metadata.tables.get(f"{schema}.{name}" if schema else name)
-                if table is not None and table_rows:
-                    _insert(connection, table, table_rows)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
+    write_tables(url_or_engine, _columns(), rows, schema=SCHEMA, leave_out=leave_out)
 
 
 def write_reset2_sqlite(
@@ -193,12 +172,6 @@ def write_reset2_sqlite(
     path.unlink(missing_ok=True)
     write_reset2_database(f"sqlite:///{path}", companies, leave_out=leave_out)
     return path
-
-
-def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, object]]) -> None:
-    """One executemany over the columns the table has; a value a row does not give is NULL."""
-    names = list(table.c.keys())
-    connection.execute(table.insert(), [{name: row.get(name) for name in names} for row in rows])
 
 
 def _rows(companies: list[Reset2Company]) -> dict[str, list[dict[str, object]]]:
