@@ -1,0 +1,1 @@
+"""Shared machinery for programs that keep their data in files (DBF, INI)."""
