@@ -1,7 +1,9 @@
 """The office's settings file (`konekto.yaml`): programs, panel, update list, overrides, policies.
 
 Paths in the file are relative to the file's own folder, so a settings file and the office's data
-can move together (or sit on a share used by several workstations). Secrets never live here: the
+can move together (or sit on a share used by several workstations). The file-based programs'
+folders may be written the Windows way (`C:\\BUCH`, `\\\\SERWER\\dane`); `paths` maps drive
+letters and shares to mount points for the workstations that run Linux. Secrets never live here: the
 panel token comes from the environment variable `KONEKTO_PANEL_TOKEN`.
 """
 
@@ -13,7 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from konekto_pipeline.domain.accounts import InvalidAccount, validate_zus_account
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
+from konekto_pipeline.sources.buchalter.program import BuchalterProgram
+from konekto_pipeline.sources.files.paths import PathMap
 from konekto_pipeline.sources.firebird.program import FaktProgram, RaksProgram
+from konekto_pipeline.sources.kpr.program import KprProgram
+from konekto_pipeline.sources.mala_ksiegowosc.program import MalaKsiegowoscProgram
 
 DataType = Literal["zus", "taxes", "summaries"]
 DO_NOT_UPDATE = "do_not_update"
@@ -138,6 +144,9 @@ class Programs(_Strict):
     reset2_ksiega: SqlProgram | None = None
     raks: RaksProgram | None = None
     fakt: FaktProgram | None = None
+    buchalter: BuchalterProgram | None = None
+    kpr: KprProgram | None = None
+    mala_ksiegowosc: MalaKsiegowoscProgram | None = None
 
     def enabled(self) -> dict[str, Any]:
         return {
@@ -214,7 +223,14 @@ class Settings(_Strict):
     send_summaries: bool = False
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     storage_dir: Path = Path(".konekto")
+    paths: dict[str, str] = Field(default_factory=dict)
     base_dir: Path = Path(".")
+
+    @field_validator("paths")
+    @classmethod
+    def _mappable(cls, value: dict[str, str]) -> dict[str, str]:
+        PathMap(value)  # raises ValueError naming a key that is no drive or share
+        return value
 
     @field_validator("companies", mode="before")
     @classmethod
@@ -241,6 +257,10 @@ class Settings(_Strict):
     def resolve(self, path: Path) -> Path:
         """An absolute path for a path written in the settings file."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def path_map(self) -> PathMap:
+        """Drive letters and shares of Windows paths, as this machine reaches them (`paths`)."""
+        return PathMap(self.paths)
 
     def override(self, nip: str) -> CompanyOverride:
         return self.companies.get(nip, CompanyOverride())

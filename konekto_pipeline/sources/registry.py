@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from konekto_pipeline.settings import PlatnikProgram, Settings, SqlProgram
 from konekto_pipeline.sources.base import SourceData
+from konekto_pipeline.sources.buchalter import reader as buchalter
 from konekto_pipeline.sources.fakt import reader as fakt
 from konekto_pipeline.sources.firebird.connection import FirebirdServer
 from konekto_pipeline.sources.firebird.program import (
@@ -19,6 +20,8 @@ from konekto_pipeline.sources.firebird.program import (
 )
 from konekto_pipeline.sources.jpk.reader import JpkReader
 from konekto_pipeline.sources.kedu.reader import KeduReader
+from konekto_pipeline.sources.kpr import reader as kpr
+from konekto_pipeline.sources.mala_ksiegowosc import reader as mala_ksiegowosc
 from konekto_pipeline.sources.optima import reader as optima
 from konekto_pipeline.sources.optima import settings as optima_map
 from konekto_pipeline.sources.platnik import reader as platnik
@@ -140,6 +143,15 @@ def _fakt(program: FaktProgram, settings: Settings, stack: ExitStack) -> Reader:
     return fakt.FaktReader(_firebird("fakt", program, stack), program)
 
 
+def _files(reader_class: Callable[[Any, Any, Path], Reader]) -> ReaderFactory:
+    """A file-based program's reader: it resolves its folders through the office's `paths`."""
+
+    def make(program: Any, settings: Settings, stack: ExitStack) -> Reader:
+        return reader_class(program, settings.path_map(), settings.base_dir)
+
+    return make
+
+
 PROGRAMS: tuple[ProgramSpec, ...] = (
     ProgramSpec(
         key="optima",
@@ -182,6 +194,24 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         title="Fakt (Firebird)",
         data_types=fakt.DATA_TYPES,
         make_reader=_fakt,
+    ),
+    ProgramSpec(
+        key="buchalter",
+        title="Buchalter (GrafSoft, DBF files)",
+        data_types=buchalter.DATA_TYPES,
+        make_reader=_files(buchalter.BuchalterReader),
+    ),
+    ProgramSpec(
+        key="kpr",
+        title="KPR (DBF files per year and the ImportDoKPR export)",
+        data_types=kpr.DATA_TYPES,
+        make_reader=_files(kpr.KprReader),
+    ),
+    ProgramSpec(
+        key="mala_ksiegowosc",
+        title="Mała Księgowość Rzeczpospolitej (DBF files)",
+        data_types=mala_ksiegowosc.DATA_TYPES,
+        make_reader=_files(mala_ksiegowosc.MalaKsiegowoscReader),
     ),
     ProgramSpec(
         key="jpk",

@@ -1,0 +1,1 @@
+"""Buchalter (GrafSoft): a folder of dBASE files per company, read directly."""

@@ -1,0 +1,1 @@
+"""Mała Księgowość „Rzeczpospolitej”: companies, taxes to pay and monthly ledger totals."""
