@@ -65,3 +65,27 @@ def test_sensor_starts_a_run_only_when_files_change(tmp_path, monkeypatch):
 def test_sensor_skips_without_settings(monkeypatch):
     monkeypatch.delenv("KONEKTO_SETTINGS", raising=False)
     assert isinstance(source_files_changed(dg.build_sensor_context()), dg.SkipReason)
+
+
+def test_sensor_watches_a_file_program_through_the_windows_path_mapping(tmp_path, monkeypatch):
+    data = tmp_path / "c" / "MK" / "Biuro"
+    (data / "FIRMA_1").mkdir(parents=True)
+    (data / "FIRMY.DBF").write_bytes(b"first version")
+    settings = tmp_path / "konekto.yaml"
+    settings.write_text(
+        "programs:\n"
+        "  mala_ksiegowosc: {folder: 'C:\\MK\\Biuro'}\n"
+        f"paths: {{'C:': '{tmp_path / 'c'}'}}\n"
+        "panel: {database: panel.sqlite}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KONEKTO_SETTINGS", str(settings))
+
+    first = source_files_changed(dg.build_sensor_context())
+    assert isinstance(
+        source_files_changed(dg.build_sensor_context(cursor=first.cursor)), dg.SkipReason
+    )
+
+    (data / "FIRMA_1" / "PODATKI.DBF").write_bytes(b"a company's new taxes")
+    changed = source_files_changed(dg.build_sensor_context(cursor=first.cursor))
+    assert len(changed.run_requests) == 1 and changed.cursor != first.cursor

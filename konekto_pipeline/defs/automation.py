@@ -9,7 +9,8 @@ import dagster as dg
 
 from konekto_pipeline.domain.due_dates import due_date
 from konekto_pipeline.domain.periods import period, previous
-from konekto_pipeline.settings import SETTINGS_ENV_VAR, load_settings
+from konekto_pipeline.settings import SETTINGS_ENV_VAR, Settings, load_settings
+from konekto_pipeline.sources.registry import PROGRAMS
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -80,23 +81,32 @@ def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult
     if not settings_path:
         return dg.SkipReason(f"{SETTINGS_ENV_VAR} is not set")
     settings = load_settings(settings_path)
-    folders = [
-        settings.resolve(program.folder)
-        for program in settings.programs.enabled().values()
-        if hasattr(program, "folder")
-    ]
-    fingerprint = folders_fingerprint(folders)
+    fingerprint = folders_fingerprint(_watched_paths(context, settings))
     if fingerprint == context.cursor:
         return dg.SkipReason("no program's files changed")
     request = _run_request(date.today(), run_key=f"files-{fingerprint}")
     return dg.SensorResult(run_requests=[request], cursor=fingerprint)
 
 
+def _watched_paths(context: dg.SensorEvaluationContext, settings: Settings) -> list[Path]:
+    """Every enabled program's folders; a program whose folders cannot be told is left out
+    (its run would fail and say why) rather than stopping the sensor for the others."""
+    paths: list[Path] = []
+    for spec in PROGRAMS:
+        try:
+            paths += spec.watched_paths(settings)
+        except Exception as error:  # a finding about one program, not the sensor's failure
+            context.log.warning("%s: cannot tell which files to watch: %s", spec.key, error)
+    return paths
+
+
 def folders_fingerprint(folders: list[Path]) -> str:
-    """A digest of the names, sizes and modification times of every file in the folders."""
+    """A digest of the names, sizes and modification times of every file in the folders (and
+    of the watched paths that are files themselves)."""
     digest = hashlib.sha256()
-    for folder in sorted(folders):
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+    for folder in sorted(set(folders)):
+        files = sorted(folder.rglob("*")) if folder.is_dir() else [folder]
+        for path in files:
             if path.is_file():
                 stat = path.stat()
                 digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())

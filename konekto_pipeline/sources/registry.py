@@ -66,6 +66,18 @@ class ProgramSpec:
         with ExitStack() as stack:
             yield None if program is None else self.make_reader(program, settings, stack)
 
+    def watched_paths(self, settings: Settings) -> list[Path]:
+        """Folders and files whose change means the program's data may have changed; none for
+        programs that keep their data in a database server."""
+        program = settings.programs.enabled().get(self.key)
+        if program is None:
+            return []
+        if isinstance(getattr(program, "folder", None), Path):
+            return [settings.resolve(program.folder)]
+        with self.open(settings) as reader:
+            watched = getattr(reader, "watched_paths", None)
+            return [] if watched is None else watched()
+
 
 def _folder(key: str, program: Any, settings: Settings) -> Path:
     folder = settings.resolve(program.folder)

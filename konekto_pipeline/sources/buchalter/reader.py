@@ -246,6 +246,12 @@ class BuchalterReader:
 
     # --- folders ---------------------------------------------------------------------------
 
+    def watched_paths(self) -> list[Path]:
+        """The folders whose files a change detector should watch: data and export folders."""
+        folders = [self.paths.to_local(self.program.folder, self.base_dir)]
+        export = self._export_base()
+        return folders if export is None else [*folders, export]
+
     def _data_folder(self) -> Path:
         local = self.paths.to_local(self.program.folder, self.base_dir)
         check_folder(local, "buchalter: data folder (programs.buchalter.folder)")

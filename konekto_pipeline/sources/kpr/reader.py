@@ -256,6 +256,19 @@ class KprReader:
             "problems": [str(problem) for problem in run.problems],
         }
 
+    def watched_paths(self) -> list[Path]:
+        """The folders whose files a change detector should watch: this year's and last year's
+        data folders, and the exports' folders when they are kept elsewhere."""
+        today = self.today()
+        years = (today.year - 1, today.year)
+        paths = [folder.path for folder in self._folders(years)]
+        if self.program.export_file is not None:
+            paths += [
+                self.paths.to_local(names.folder_for(self.program.export_file, year), self.base_dir)
+                for year in years
+            ]
+        return paths
+
     def found_years(self) -> tuple[int, ...]:
         """The fiscal years whose folders exist next to each other (`C:\\KPR_2025`,
         `C:\\KPR_2026`); this year and last when the pattern does not allow listing them."""

@@ -190,6 +190,10 @@ class MalaKsiegowoscReader:
         listing["problems"] = [str(problem) for problem in problems]
         return listing
 
+    def watched_paths(self) -> list[Path]:
+        """The folder whose files a change detector should watch: the data folder."""
+        return [self.data_folder().path]
+
     def data_folder(self) -> DataFolder:
         """The data folder: `folder` from the settings, else the one the options file names,
         else the default. Raises UnmappedPath for a path with no local mapping."""
