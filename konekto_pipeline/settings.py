@@ -20,6 +20,7 @@ from konekto_pipeline.sources.files.paths import PathMap
 from konekto_pipeline.sources.firebird.program import FaktProgram, RaksProgram
 from konekto_pipeline.sources.kpr.program import KprProgram
 from konekto_pipeline.sources.mala_ksiegowosc.program import MalaKsiegowoscProgram
+from konekto_pipeline.sources.symfonia.program import SymfoniaProgram
 
 DataType = Literal["zus", "taxes", "summaries"]
 DO_NOT_UPDATE = "do_not_update"
@@ -147,6 +148,7 @@ class Programs(_Strict):
     buchalter: BuchalterProgram | None = None
     kpr: KprProgram | None = None
     mala_ksiegowosc: MalaKsiegowoscProgram | None = None
+    symfonia: SymfoniaProgram | None = None
 
     def enabled(self) -> dict[str, Any]:
         return {

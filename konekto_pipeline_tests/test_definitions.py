@@ -18,7 +18,7 @@ def test_every_program_has_its_group_and_the_merge_and_sink_follow():
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups == {
         "optima", "platnik", "rachmistrz", "reset2_firma", "reset2_ksiega", "raks", "fakt",
-        "buchalter", "kpr", "mala_ksiegowosc", "jpk", "kedu", "merge", "konektosmart",
+        "buchalter", "kpr", "mala_ksiegowosc", "symfonia", "jpk", "kedu", "merge", "konektosmart",
     }  # fmt: skip
 
 
@@ -35,6 +35,7 @@ def test_groups_hold_the_frames_each_program_can_supply():
         "buchalter_companies", "buchalter_zus", "buchalter_taxes", "buchalter_summaries",
         "kpr_companies", "kpr_taxes", "kpr_summaries",
         "mala_ksiegowosc_companies", "mala_ksiegowosc_taxes", "mala_ksiegowosc_summaries",
+        "symfonia_companies", "symfonia_zus", "symfonia_taxes", "symfonia_summaries",
         "jpk_companies", "jpk_taxes", "jpk_summaries",
         "kedu_companies", "kedu_zus",
         "companies", "zus", "taxes", "summaries", "konektosmart",
@@ -54,7 +55,7 @@ def test_source_assets_carry_a_blocking_schema_check():
 def test_merged_zus_reads_every_program_that_supplies_zus():
     graph = defs.resolve_asset_graph()
     parents = {key.to_user_string() for key in graph.get(dg.AssetKey("zus")).parent_keys}
-    assert parents == {"companies", "platnik_zus", "fakt_zus", "buchalter_zus", "kedu_zus"}
+    assert parents == {"companies", "platnik_zus", "fakt_zus", "buchalter_zus", "symfonia_zus", "kedu_zus"}
 
 
 def test_job_schedules_and_sensor_are_defined():

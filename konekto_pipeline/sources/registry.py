@@ -32,6 +32,7 @@ from konekto_pipeline.sources.reset2 import reader as reset2
 from konekto_pipeline.sources.sql.access import AccessDatabase
 from konekto_pipeline.sources.sql.connection import SqlServer
 from konekto_pipeline.sources.sql.program_server import program_server
+from konekto_pipeline.sources.symfonia import reader as symfonia
 
 
 class SourceUnavailable(Exception):
@@ -224,6 +225,12 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
         title="Mała Księgowość Rzeczpospolitej (DBF files)",
         data_types=mala_ksiegowosc.DATA_TYPES,
         make_reader=_files(mala_ksiegowosc.MalaKsiegowoscReader),
+    ),
+    ProgramSpec(
+        key="symfonia",
+        title="Symfonia Mała Księgowość (MKP.INI: DBF folders or SQL Server databases)",
+        data_types=symfonia.DATA_TYPES,
+        make_reader=_files(symfonia.SymfoniaReader),
     ),
     ProgramSpec(
         key="jpk",
