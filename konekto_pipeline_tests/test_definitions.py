@@ -55,7 +55,9 @@ def test_source_assets_carry_a_blocking_schema_check():
 def test_merged_zus_reads_every_program_that_supplies_zus():
     graph = defs.resolve_asset_graph()
     parents = {key.to_user_string() for key in graph.get(dg.AssetKey("zus")).parent_keys}
-    assert parents == {"companies", "platnik_zus", "fakt_zus", "buchalter_zus", "symfonia_zus", "kedu_zus"}
+    assert parents == {
+        "companies", "platnik_zus", "fakt_zus", "buchalter_zus", "symfonia_zus", "kedu_zus",
+    }  # fmt: skip
 
 
 def test_job_schedules_and_sensor_are_defined():

@@ -300,7 +300,6 @@ def test_memo_file_locked_by_the_program_is_retried_then_read(
     ("raw", "expected"),
     [
         (b"60.00\x00\x00".rjust(12), Decimal("60.00")),  # D10: trailing NULs
-        (b"\x00" * 12, None),  # D9: nothing but NULs
         (b".".rjust(12), None),  # D13: a lone point
         (b" " * 12, None),
         (b"1234567.89".rjust(12), Decimal("1234567.89")),
@@ -326,6 +325,7 @@ def test_numeric_field_is_an_exact_decimal_or_empty(
     ("raw", "reason"),
     [
         (b"12\x0034.00".rjust(12), "NUL"),  # D8: a NUL among the digits
+        (b"\x00" * 12, "never written"),  # D9: nothing but NULs is no value, never zero
         (b"*" * 12, "overflow"),  # D11: the value did not fit
         (b"**".rjust(12), "overflow"),
         (b"inf".rjust(12), "not a number"),

@@ -181,11 +181,14 @@ def test_find_entry_can_ask_for_a_folder_or_a_file(program_folder: Path) -> None
     assert find_entry(program_folder, "mkp.ini", want_dir=False) == program_folder / "MKP.INI"
 
 
-def test_find_entry_prefers_the_exact_name_among_case_twins(program_folder: Path) -> None:
+def test_find_entry_refuses_case_twins_even_when_one_is_named_exactly(
+    program_folder: Path,
+) -> None:
     (program_folder / "mkp.ini").write_bytes(b"")
 
-    assert find_entry(program_folder, "mkp.ini") == program_folder / "mkp.ini"
-    assert find_entry(program_folder, "MKP.INI") == program_folder / "MKP.INI"
+    for asked in ("mkp.ini", "MKP.INI"):
+        with pytest.raises(AmbiguousName, match=r"MKP\.INI, mkp\.ini"):
+            find_entry(program_folder, asked)
 
 
 def test_find_entry_raises_on_case_twins_neither_asked_for(program_folder: Path) -> None:

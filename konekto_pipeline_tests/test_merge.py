@@ -13,6 +13,7 @@ import pytest
 
 from konekto_pipeline.merge import merge_companies, merge_data
 from konekto_pipeline.settings import parse_settings
+from konekto_pipeline.sources.base import SourceData, refuse_repeated_nips
 
 NIP_A = "5260250274"
 NIP_B = "7831916366"
@@ -170,3 +171,35 @@ def test_rows_of_a_program_not_chosen_for_the_company_are_left_out():
     ).frame
     zus = zus_frame("kedu", [(NIP_A, "2026-06", 1, 100_00)])
     assert merge_data("zus", {"kedu": zus}, companies, settings()).frame.empty
+
+
+def _two_owners(second_period: str) -> SourceData:
+    from konekto_pipeline.schemas import schema_frame
+
+    def company(company_id: str) -> dict:
+        return {"source": "buchalter", "source_company_id": company_id, "nip": "5260250274",
+                "name": f"Firma {company_id}"}  # fmt: skip
+
+    def summary(company_id: str, month: str) -> dict:
+        return {"source": "buchalter", "source_company_id": company_id, "nip": "5260250274",
+                "period": month, "revenue": 100, "costs": 0, "income": 100}  # fmt: skip
+
+    return SourceData(
+        companies=schema_frame("companies", [company("FIRMA1"), company("FIRMA2")]),
+        summaries=schema_frame(
+            "summaries", [summary("FIRMA1", "2026-01"), summary("FIRMA2", second_period)]
+        ),
+    )
+
+
+def test_a_nip_two_companies_of_one_program_share_for_the_same_month_is_not_sent():
+    data = refuse_repeated_nips(_two_owners("2026-01"), "buchalter")
+
+    assert data.companies.empty and data.summaries.empty
+    assert [(p.nip, p.where) for p in data.problems] == [("5260250274", "FIRMA1, FIRMA2")]
+
+
+def test_companies_of_one_nip_with_different_months_are_complementary():
+    data = refuse_repeated_nips(_two_owners("2026-02"), "buchalter")
+
+    assert len(data.summaries) == 2 and data.problems == []

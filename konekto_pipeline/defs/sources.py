@@ -14,7 +14,7 @@ import pandas as pd
 from konekto_pipeline.defs.partitions import monthly
 from konekto_pipeline.defs.resources import SettingsResource
 from konekto_pipeline.schemas import empty_frame, validate
-from konekto_pipeline.sources.base import SourceData
+from konekto_pipeline.sources.base import SourceData, refuse_repeated_nips
 from konekto_pipeline.sources.registry import PROGRAMS, ProgramSpec
 
 SCHEMA_CHECK = "schema"
@@ -89,7 +89,7 @@ def _read(
         if reader is None:
             context.log.info("%s is not enabled in the settings; nothing to read", spec.key)
             return SourceData()
-        data = reader.read(periods)
+        data = refuse_repeated_nips(reader.read(periods), spec.key)
     for problem in data.problems:
         context.log.warning("%s", problem)
     return data

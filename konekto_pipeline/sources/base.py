@@ -49,3 +49,48 @@ def file_identity(path: Path) -> tuple[int, int]:
     except OSError:
         return -1, -1
     return stat.st_size, stat.st_mtime_ns
+
+
+def refuse_repeated_nips(data: SourceData, program: str) -> SourceData:
+    """Leave out a NIP that two companies of one program carry when their months overlap.
+
+    Two companies under one NIP in one program (a copied company, a typing slip) cannot be told
+    apart downstream: their months would mix in the panel. Neither is sent, and the office is
+    told which companies to fix. Companies whose months do not overlap (one database per year,
+    as some offices keep) are complementary and pass.
+    """
+    owners = data.companies.groupby("nip")["source_company_id"].unique()
+    repeated = [nip for nip, ids in owners.items() if len(ids) > 1 and _overlap(data, nip)]
+    if not repeated:
+        return data
+    problems = [
+        SourceProblem(
+            program,
+            ", ".join(sorted(str(owner) for owner in owners[nip])),
+            f"{len(owners[nip])} companies carry this NIP and hold the same months; none is "
+            "sent until the NIP is corrected in the program",
+            nip,
+        )
+        for nip in repeated
+    ]
+
+    def without(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.loc[~frame["nip"].isin(repeated)].reset_index(drop=True)
+
+    return SourceData(
+        companies=without(data.companies),
+        zus=without(data.zus),
+        taxes=without(data.taxes),
+        summaries=without(data.summaries),
+        problems=[*data.problems, *problems],
+    )
+
+
+def _overlap(data: SourceData, nip: str) -> bool:
+    for kind in ("zus", "taxes", "summaries"):
+        frame = data.frame(kind)
+        rows = frame.loc[frame["nip"] == nip]
+        owners_per_month = rows.groupby("period")["source_company_id"].nunique()
+        if (owners_per_month > 1).any():
+            return True
+    return False

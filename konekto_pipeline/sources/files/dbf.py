@@ -391,7 +391,13 @@ def _memo_index(raw: bytes) -> int:
 
 
 def number(raw: bytes) -> Decimal | None:
-    """A numeric field's exact value; None when empty (blanks, NULs, a lone '.')."""
+    """A numeric field's exact value; None when empty (blanks, a lone '.').
+
+    A field of nothing but NUL bytes was never written (a record cut short by a crash): an
+    error, not an empty value a reader could take for zero.
+    """
+    if raw and raw.count(0) == len(raw):
+        raise ValueError("only NUL bytes: the value was never written")
     text = raw.strip(b" \x00")
     if not text or text == b".":
         return None

@@ -131,13 +131,10 @@ def _expand_variables(text: str) -> str:
 def find_entry(folder: Path, name: str, *, want_dir: bool | None = None) -> Path | None:
     """The entry of an existing folder named `name` in any case, or None.
 
-    want_dir True finds only folders, False only files, None either. An entry named exactly
-    as asked wins; two others that differ only by case raise AmbiguousName.
+    want_dir True finds only folders, False only files, None either. Two entries that differ
+    only by case raise AmbiguousName, the exact name among them too: on a case-sensitive share
+    nothing tells which of `FIRMY.DBF` and `firmy.dbf` the program writes.
     """
-    exact = folder / name
-    if _is_wanted(exact, want_dir):
-        return exact
-
     wanted = name.casefold()
     matches = [
         entry
