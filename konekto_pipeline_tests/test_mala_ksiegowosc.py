@@ -539,3 +539,12 @@ def test_the_frames_pass_the_schemas(data: SourceData) -> None:
         assert validation.structural == [] and validation.row_failures.empty, kind
     assert data.zus.empty
     assert isinstance(data.taxes["due_date"].iloc[0], pd.Timestamp)
+
+
+def test_an_options_file_the_office_named_that_cannot_be_read_stops_the_read(
+    office: Path,
+) -> None:
+    reader = _reader(office, options_file=str(office / "nowhere" / "MK.INI"))
+
+    with pytest.raises(FolderUnavailable, match="options_file"):
+        reader.read()

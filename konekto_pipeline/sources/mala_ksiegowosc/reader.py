@@ -205,6 +205,10 @@ class MalaKsiegowoscReader:
         named, why_not = self._named_by_options()
         if named is not None:
             return named
+        if self.program.options_file:
+            # The office named its options file: another folder than the one it names would be
+            # read in its place, so the run stops and says why instead.
+            raise FolderUnavailable(f"{names.PROGRAM}: {why_not}")
         logger.warning(
             "%s: the default data folder %s is used: %s",
             names.PROGRAM,
