@@ -10,6 +10,7 @@ never become a silently wrong amount, nor a crash that loses the other records.
 import datetime as dt
 import errno
 import os
+import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -257,6 +258,40 @@ def test_dbase_iv_table_without_its_memo_file_reads_memos_as_none_and_says_so_on
     assert len(table.file_problems) == 1
     assert "memo file" in table.file_problems[0]
     assert "missing" in table.file_problems[0]
+
+
+def test_memo_file_cut_short_reads_the_lost_memos_as_empty_and_says_which_records(
+    tmp_path: Path,
+) -> None:
+    path = write_dbf(
+        tmp_path / "UWAGI.DBF",
+        "NAZWA C(30); UWAGI M",
+        [("Gżegżółka", MEMO), ("Łódź", "krótka")],
+        codepage="cp1250",
+    )
+    memo = path.with_suffix(".DBT")
+    memo.write_bytes(memo.read_bytes()[:1024])  # the header block and the first memo only
+
+    table = read(path, "cp1250")
+
+    assert table.rows == [{"NAZWA": "Gżegżółka", "UWAGI": MEMO}, {"NAZWA": "Łódź", "UWAGI": None}]
+    assert table.problems == []
+    assert table.file_problems == [
+        "its memo file UWAGI.DBT is cut short: the memos of records 2 are read as empty"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"), [(b"", "empty (0 bytes)"), (b"\x03abc", "4 bytes, less than a DBF header")]
+)
+def test_a_file_too_small_for_a_header_is_refused_saying_so(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    path = tmp_path / "FIRMY.DBF"
+    path.write_bytes(content)
+
+    with pytest.raises(DbfError, match=re.escape(said)):
+        read(path)
 
 
 def test_memo_file_that_cannot_be_opened_is_refused_naming_it(tmp_path: Path) -> None:
@@ -724,6 +759,16 @@ def test_table_of_a_missing_file_is_a_problem_naming_the_file(tmp_path: Path) ->
     assert problem.where == str(tmp_path / "firmy24.dbf")
     assert "file not found" in problem.message
     assert problem.nip == "5260250274"
+
+
+def test_a_folder_where_the_table_should_be_is_said_to_be_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "FIRMY24.DBF").mkdir()
+
+    with pytest.raises(TableProblem) as raised:
+        read_firms(tmp_path, [])
+
+    assert raised.value.where == str(tmp_path / "FIRMY24.DBF")
+    assert "a folder, not a file" in raised.value.message
 
 
 def test_table_in_a_missing_company_folder_is_a_problem_naming_the_folder(tmp_path: Path) -> None:

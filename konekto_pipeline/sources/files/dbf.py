@@ -38,6 +38,7 @@ from dbfread.memo import BinaryMemo, open_memofile
 
 from konekto_pipeline.sources.files.encodings import Choice, canonical, choose
 
+_SMALLEST_HEADER = 33  # 32 bytes of header and the byte that ends the field list
 _LIVE = 0x20
 _DELETED = 0x2A
 _END_OF_FILE = 0x1A
@@ -135,6 +136,13 @@ def _read_once(
 ) -> DbfTable:
     before = _stat(path)
     data = _read_bytes(path)
+    if len(data) < _SMALLEST_HEADER:
+        _check_steady(path, before)
+        raise DbfError(
+            f"{path}: empty (0 bytes)"
+            if not data
+            else f"{path}: not a DBF table ({len(data)} bytes, less than a DBF header)"
+        )
     try:
         header = _open(path, configured or program_encoding)
         _check_size(path, header, len(data))
@@ -283,6 +291,11 @@ def _records(table: DbfTable, data: bytes, dbf: DBF, layout: list[_Field]) -> No
     finally:
         if memo is not None:
             memo._close()
+    if parse.cut_memos:
+        table.file_problems.append(
+            f"its memo file {Path(dbf.memofilename).name} is cut short: the memos of records "
+            f"{', '.join(str(record) for record in parse.cut_memos)} are read as empty"
+        )
 
 
 def _row(
@@ -294,6 +307,7 @@ def _row(
     problems: list[RecordProblem],
 ) -> dict[str, Any] | None:
     row: dict[str, Any] = {}
+    parse.record = record
     for spec in layout:
         raw = data[offset + spec.start : offset + spec.end]
         try:
@@ -334,6 +348,11 @@ class _Parser:
         self.encoding = encoding
         self.memo = memo
         self.visual_foxpro = visual_foxpro
+        self.record = 0
+        # Memos are notes, never amounts: one the memo file no longer holds is read as empty
+        # and said once for the file, rather than costing its record.
+        self.cut_memos: list[int] = []
+        self.memo_end = _memo_size(memo)
 
     def __call__(self, spec: _Field, raw: bytes) -> Any:
         kind = spec.type
@@ -370,6 +389,9 @@ class _Parser:
         index = _memo_index(raw)
         if index <= 0:
             return None
+        if index * _memo_block(self.memo) >= self.memo_end:
+            self.cut_memos.append(self.record)
+            return None
         try:
             value = self.memo[index]
         except (OSError, struct.error) as error:
@@ -377,6 +399,18 @@ class _Parser:
         if value is None or isinstance(value, BinaryMemo):
             return None
         return self.text(bytes(value).rstrip(b"\x00\x1a "))
+
+
+def _memo_size(memo: Any) -> int:
+    if memo is None:
+        return 0
+    return Path(memo.filename).stat().st_size
+
+
+def _memo_block(memo: Any) -> int:
+    """Bytes per memo block: from the header of a FoxPro memo file, 512 for dBASE ones."""
+    header = getattr(memo, "header", None)
+    return getattr(header, "blocksize", 0) or 512
 
 
 def _memo_index(raw: bytes) -> int:

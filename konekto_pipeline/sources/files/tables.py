@@ -97,9 +97,10 @@ def read_table(
         # One company's folder gone or unreadable stops that company, never the whole read.
         raise TableProblem(program, str(folder), f"{spec.title}: {_reason(error)}") from None
     if path is None:
-        raise TableProblem(
-            program, str(folder / spec.file_name(year)), f"{spec.title}: file not found"
-        )
+        named = find_entry(folder, spec.file_name(year), want_dir=True)
+        where = str(named or folder / spec.file_name(year))
+        found = "a folder, not a file" if named else "file not found"
+        raise TableProblem(program, where, f"{spec.title}: {found}")
     try:
         dbf = read_dbf(
             path,
