@@ -1,4 +1,4 @@
-"""A demo accounting office: client companies in JPK_V7 and KEDU files and in program databases.
+"""A demo accounting office: client companies in JPK_V7 and KEDU files and in programs' data.
 
 The office is generated from a seed, so the same arguments give the same files. It has what a
 real office's month holds and what goes wrong in one: a client in several programs, a name that
@@ -22,13 +22,23 @@ and a client of its own with a month without a VAT declaration; Fakt keeps two c
 their ZUS and taxes in saved "taxes to pay" reports, one with a VAT amount whose declaration
 was not generated. Both months are reported by the sync. Without a usable server the demo
 leaves Raks and Fakt out, says why (`DemoOffice.skipped`), and runs the rest.
+
+Buchalter, KPR, Mała Księgowość „Rzeczpospolitej” and Symfonia Mała Księgowość keep their
+clients in DBF files: buchalter/ (a subfolder per client), kpr/KPR_<year>/ (a folder per fiscal
+year the months touch, each with ImportDoKPR's export; Mazovia with a zero language-driver byte,
+as DOS programs leave them), mk/Biuro/ (found through the program's options file mk/MK.INI) and
+symfonia/Dane/ (a folder per client, listed in symfonia/MKP.INI). One Buchalter client employs
+staff and its employees' ZUS export is missing for the last month, so that month's ZUS is
+reported for it and not sent. A partnership with JPK and KEDU files keeps its books in KPR: its
+taxes and summaries come from KPR, its ZUS from KEDU. What the demo wrote for these programs'
+clients is in `DemoOffice.figures`, for the readers to be checked against.
 """
 
 import os
 import random
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +54,7 @@ from konekto_pipeline.domain.periods import (
     previous,
     quarter_end,
 )
+from konekto_pipeline.sources.buchalter import writer as buchalter
 from konekto_pipeline.sources.fakt import writer as fakt
 from konekto_pipeline.sources.firebird.connection import FirebirdConnectionError
 from konekto_pipeline.sources.firebird.local import (
@@ -55,11 +66,14 @@ from konekto_pipeline.sources.firebird.local import (
 )
 from konekto_pipeline.sources.jpk.writer import JpkDeclaration, JpkFile, write_jpk
 from konekto_pipeline.sources.kedu.writer import DraDocument, write_kedu
+from konekto_pipeline.sources.kpr import writer as kpr
+from konekto_pipeline.sources.mala_ksiegowosc import writer as mk
 from konekto_pipeline.sources.optima import writer as optima
 from konekto_pipeline.sources.platnik import writer as platnik
 from konekto_pipeline.sources.rachmistrz import writer as gt
 from konekto_pipeline.sources.raks import writer as raks
 from konekto_pipeline.sources.reset2 import writer as reset2
+from konekto_pipeline.sources.symfonia import writer as symfonia
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 _REGON_WEIGHTS = (8, 9, 2, 3, 4, 5, 6, 7)
@@ -92,6 +106,12 @@ _PROGRAM_TITLES = {
     "reset2_firma": "Reset2 Firma",
 }
 _FIREBIRD_TITLES = {"raks": "Raks", "fakt": "Fakt"}
+_FILE_TITLES = {
+    "buchalter": "Buchalter",
+    "kpr": "KPR",
+    "mala_ksiegowosc": "Mała Księgowość",
+    "symfonia": "Symfonia",
+}
 _PLATNIK_DATABASE = "Platnik"
 _FIREBIRD_FOLDER = "firebird"
 _FAKT_DATABASE = "FAKT.FDB"
@@ -118,12 +138,31 @@ class DemoCompany:
     programs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class DemoFigures:
+    """What the demo wrote for a client of a file-based program and a month, in grosze: what
+    the program's reader must give back.
+
+    `taxes` are the amounts to pay by tax (a VAT-7K in its quarter's last month); `zus` is the
+    month's ZUS total (None: none to send); `summary` holds revenue, costs, revenue_ytd and
+    costs_ytd (None: the program sends no summary for the client).
+    """
+
+    program: str
+    nip: str
+    period: str
+    taxes: Mapping[str, int]
+    zus: int | None = None
+    summary: Mapping[str, int] | None = None
+
+
 @dataclass
 class DemoOffice:
     """Where the generated office lives and what it holds.
 
     `inactive` are former clients whose Optima database is marked inactive: never read.
     `skipped` says why programs were left out (Raks and Fakt without a usable Firebird server).
+    `figures` are the months written for the file-based programs' clients.
     """
 
     folder: Path
@@ -132,6 +171,7 @@ class DemoOffice:
     companies: list[DemoCompany] = field(default_factory=list)
     inactive: list[DemoCompany] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    figures: list[DemoFigures] = field(default_factory=list)
 
     @property
     def settings_path(self) -> Path:
@@ -144,25 +184,25 @@ class DemoOffice:
     def describe(self) -> str:
         in_kedu = sum(company.in_kedu for company in self.companies)
         with_vat = sum(company.vat_period is not None for company in self.companies)
-        in_programs = ", ".join(
-            f"{title} {sum(key in company.programs for company in self.companies)}"
-            for key, title in _PROGRAM_TITLES.items()
-        )
+        in_programs = self._counts(_PROGRAM_TITLES)
         inactive = len(self.inactive)
         on_firebird = ""
         if not self.skipped:
-            counts = ", ".join(
-                f"{title} {sum(key in company.programs for company in self.companies)}"
-                for key, title in _FIREBIRD_TITLES.items()
-            )
-            on_firebird = f"; on the local Firebird server: {counts}"
+            on_firebird = f"; on the local Firebird server: {self._counts(_FIREBIRD_TITLES)}"
         text = (
             f"{len(self.companies)} companies ({with_vat} with JPK_V7 files, {in_kedu} with KEDU "
-            f"files; in program databases (SQLite): {in_programs}{on_firebird}; former clients "
-            f"in an inactive Optima database: {inactive}), months "
-            f"{self.first_period}..{self.last_period}"
+            f"files; in program databases (SQLite): {in_programs}{on_firebird}; in program "
+            f"files (DBF): {self._counts(_FILE_TITLES)}; former clients in an inactive Optima "
+            f"database: {inactive}), months {self.first_period}..{self.last_period}"
         )
         return "".join([text, *(f". {reason}" for reason in self.skipped)])
+
+    def _counts(self, titles: Mapping[str, str]) -> str:
+        """How many companies each program keeps: "Optima 3, Płatnik 2"."""
+        return ", ".join(
+            f"{title} {sum(key in company.programs for company in self.companies)}"
+            for key, title in titles.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -179,6 +219,7 @@ class _ProgramClient:
     active: bool = True  # False: its Optima database is marked inactive (a former client)
     late_vat_setting: bool = False  # Reset2: the VAT-7 setting starts a month too late
     missing_vat: bool = False  # Raks: no VAT-7 added; Fakt: VAT-7 not generated (one month)
+    employs: bool = False  # Buchalter: pays its staff's ZUS; their export lacks the last month
 
 
 _PROGRAM_CLIENTS = (
@@ -205,19 +246,37 @@ _FIREBIRD_CLIENTS = (
                    missing_vat=True),
 )  # fmt: skip
 
+# Clients the file-based programs alone keep (a JPK client joins KPR's when there is one).
+_FILE_CLIENTS = (
+    _ProgramClient("buchalter", "Zakład Ślusarski", ("Stanisław", "Kędzierski"), employs=True),
+    _ProgramClient("buchalter", "Pensjonat Pod Jodłą", ("Genowefa", "Ćwiklińska"),
+                   lump_sum=True),
+    _ProgramClient("kpr", "Sklep Zoologiczny Żółwik", ("Tadeusz", "Głąbiński")),
+    _ProgramClient("kpr", "Usługi Dekarskie", ("Wiesław", "Łęcki"), quarterly=True),
+    _ProgramClient("mala_ksiegowosc", "Gabinet Masażu Relaks", ("Danuta", "Źrebiec"),
+                   lump_sum=True),
+    _ProgramClient("mala_ksiegowosc", "Pracownia Reklamy Szyld", ("Marek", "Śliwiński"),
+                   flat_tax=True),
+    _ProgramClient("symfonia", "Przychodnia Weterynaryjna Łapa", ("Bożydar", "Żuk")),
+    _ProgramClient("symfonia", "Kawiarnia Pod Złotym Kłosem", ("Iwona", "Mączyńska"),
+                   lump_sum=True, quarterly=True),
+)  # fmt: skip
+
 
 def create_demo_office(
     folder: Path, companies: int = 12, last_period: str | None = None, month_count: int = 3
 ) -> DemoOffice:
     """Generate the office under `folder`: jpk/ and kedu/ files, the databases in optima/,
     platnik/, rachmistrz/ and reset2/, Raks's and Fakt's on the local Firebird server in
-    firebird/ (left out, with the reason in `skipped`, when that server cannot be used), and
-    konekto.yaml.
+    firebird/ (left out, with the reason in `skipped`, when that server cannot be used), the
+    DBF files of Buchalter, KPR, Mała Księgowość and Symfonia in buchalter/, kpr/, mk/ and
+    symfonia/, and konekto.yaml.
 
     `companies` counts the clients with JPK and KEDU files (the one with an invalid NIP last);
     the database programs' own clients, a fixed handful, come on top. Optima and Płatnik share
     a client with the files from 5 companies on, Płatnik the sole trader without KEDU files
-    from 10 on; a smaller office's Płatnik settles only a Rachmistrz client.
+    from 10 on, KPR a partnership with the files from 9 on; a smaller office's Płatnik settles
+    only a Rachmistrz client.
     """
     today = date.today()
     last = last_period or previous(period(today.year, today.month))
@@ -243,6 +302,7 @@ def create_demo_office(
     books = _ProgramBooks(office, kept, filings, dras, random.Random(f"books-{companies}-{last}"))
     databases = books.write()
     databases.update(_FirebirdBooks(office, filings, companies, last).write())
+    databases.update(_FileBooks(office, filings, companies, last).write())
     _write_settings(office, databases)
     return office
 
@@ -513,6 +573,9 @@ class _Month:
         return (self.costs * 23 + 50) // 100
 
 
+_Kept = tuple[DemoCompany, _ProgramClient, list[_Month]]  # a client, how it is taxed, its months
+
+
 def _vat_return(books: Sequence[_Month], month: _Month, quarterly: bool) -> list[_Month] | None:
     """The months a VAT return filed for `month` settles; None inside a quarter (no return)."""
     if not quarterly:
@@ -542,8 +605,7 @@ def _database_name(prefix: str, company: DemoCompany) -> str:
     """A database name as offices give them: the program's prefix and the client's surname (or
     first two words of its name), in ASCII."""
     words = [company.person[1]] if company.person else company.name.split()[:2]
-    text = "_".join(words).translate(str.maketrans("łŁ", "lL"))
-    return f"{prefix}_{unicodedata.normalize('NFKD', text).encode('ascii', 'ignore').decode()}"
+    return f"{prefix}_{_ascii('_'.join(words))}"
 
 
 def _sqlite_url(folder: str) -> str:
@@ -589,7 +651,7 @@ class _ProgramBooks:
             books.append(_Month(month, revenue, self.rng.randint(300_000, revenue * 2 // 3)))
         return books
 
-    def _clients(self, program: str) -> list[tuple[DemoCompany, _ProgramClient, list[_Month]]]:
+    def _clients(self, program: str) -> list[_Kept]:
         return [
             (company, client, self.books[company.nip])
             for company, client in self.kept
@@ -834,17 +896,30 @@ def _reset2_vat(client: _ProgramClient, books: list[_Month]) -> tuple[reset2.Vat
 
 
 def _reset2_book(client: _ProgramClient, books: list[_Month]) -> tuple[reset2.BookMonth, ...]:
-    """Monthly totals with year-to-date sums (counted from the demo's first month or January);
-    a ryczałt book has no costs."""
+    """Monthly totals with year-to-date sums; a ryczałt book has no costs."""
+    return tuple(
+        reset2.BookMonth(month.year, month.month, **totals)
+        for month, totals in zip(books, _book_totals(books, client.lump_sum), strict=True)
+    )
+
+
+def _book_totals(books: Sequence[_Month], lump_sum: bool) -> list[dict[str, int]]:
+    """Each month's revenue and costs with the year's sums to date (counted from the demo's
+    first month or January); a ryczałt register has no costs."""
     totals, revenue_ytd, costs_ytd = [], 0, 0
     for month in books:
-        costs = 0 if client.lump_sum else month.costs
+        costs = 0 if lump_sum else month.costs
         revenue_ytd = month.revenue + (revenue_ytd if month.month > 1 else 0)
         costs_ytd = costs + (costs_ytd if month.month > 1 else 0)
         totals.append(
-            reset2.BookMonth(month.year, month.month, month.revenue, costs, revenue_ytd, costs_ytd)
+            {
+                "revenue": month.revenue,
+                "costs": costs,
+                "revenue_ytd": revenue_ytd,
+                "costs_ytd": costs_ytd,
+            }
         )
-    return tuple(totals)
+    return totals
 
 
 def _vat_settings(client: _ProgramClient, first: str) -> tuple[reset2.DeclarationSetting, ...]:
@@ -1064,6 +1139,405 @@ def _raks_company(
     )
 
 
+# --- Buchalter, KPR, Mała Księgowość and Symfonia (DBF files) -------------------------------
+
+_BUCHALTER_FOLDER = "buchalter"
+_KPR_FOLDER = "kpr"
+_KPR_YEAR_FOLDERS = f"{_KPR_FOLDER}/KPR_{{year}}"  # as KPR's C:\KPR_<year>, one per fiscal year
+_MK_FOLDER = "mk"
+_MK_DATA = "Biuro"
+_MK_OPTIONS = "MK.INI"
+_SYMFONIA_FOLDER = "symfonia"
+_SYMFONIA_DATA = "Dane"  # MKP.INI's [Baza] Katalog, relative to MKP.INI
+
+
+class _FileBooks:
+    """The file-based programs' folders: Buchalter's data folder, KPR's year folders, Mała
+    Księgowość's data folder with its options file, and Symfonia Mała Księgowość's MKP.INI with
+    its company folders.
+
+    `write` returns their settings (paths relative to the settings file), adds the clients to
+    the office and records each client's months in `office.figures`.
+    """
+
+    def __init__(
+        self, office: DemoOffice, filings: dict[str, list[JpkFile]], companies: int, last: str
+    ) -> None:
+        self.office = office
+        self.filings = filings
+        self.nip_rng = random.Random(f"file-clients-{companies}")
+        self.rng = random.Random(f"files-{companies}-{last}")
+
+    def write(self) -> dict[str, dict[str, object]]:
+        taken = {company.nip for company in [*self.office.companies, *self.office.inactive]}
+        clients = _program_clients_of(_FILE_CLIENTS, taken, self.nip_rng)
+        books = {company.nip: _books(self.office, self.rng) for company, _ in clients}
+        kept = [(company, client, books[company.nip]) for company, client in clients]
+        shared = self._shared()
+        for name in (_BUCHALTER_FOLDER, _KPR_FOLDER, _MK_FOLDER, _SYMFONIA_FOLDER):
+            shutil.rmtree(self.office.folder / name, ignore_errors=True)  # a demo made again
+        settings = {
+            "buchalter": self._buchalter(_kept_by(kept, "buchalter")),
+            "kpr": self._kpr(_kept_by(kept, "kpr"), shared),
+            "mala_ksiegowosc": self._mala_ksiegowosc(_kept_by(kept, "mala_ksiegowosc")),
+            "symfonia": self._symfonia(_kept_by(kept, "symfonia")),
+        }
+        self.office.companies = [
+            *(
+                replace(company, programs=(*company.programs, "kpr"))
+                if company == shared
+                else company
+                for company in self.office.companies[:-1]
+            ),
+            *(company for company, _ in clients),
+            self.office.companies[-1],
+        ]
+        return settings
+
+    def _shared(self) -> DemoCompany | None:
+        """The partnership (s.c., sp. j.) with monthly JPK files and KEDU files that KPR keeps:
+        one no other program keeps, named alike in both files."""
+        return next(
+            (
+                company
+                for company in self.office.companies[:-1]
+                if company.person is None and company.legal_form == "other"
+                and company.vat_period == "M" and company.in_kedu and not company.programs
+                and company.kedu_name == _short_name(company.name)
+            ),
+            None,
+        )  # fmt: skip
+
+    # --- Buchalter ----------------------------------------------------------------------------
+
+    def _buchalter(self, kept: list[_Kept]) -> dict[str, object]:
+        """A subfolder per client: its owner's ZUS in the register, its declarations and its
+        KPiR; the employer's employees' ZUS exports of every month but the last."""
+        companies = [self._buchalter_company(*client) for client in kept]
+        buchalter.write_buchalter(self.office.folder / _BUCHALTER_FOLDER, companies)
+        return {"folder": _BUCHALTER_FOLDER}
+
+    def _buchalter_company(
+        self, company: DemoCompany, client: _ProgramClient, books: list[_Month]
+    ) -> buchalter.BuchalterCompany:
+        files = _BuchalterFiles()
+        for month, totals in zip(books, _book_totals(books, client.lump_sum), strict=True):
+            taxes = _taxes_to_pay(books, month, client)
+            staff: list[buchalter.EmployeesZus] = []
+            if client.employs:
+                staff, taxes["PIT-4"] = self._staff(month)
+            zus = self._buchalter_zus(company, month, staff, files)
+            files.declarations += [
+                buchalter.Declaration(month.year, month.month, tax, amount)
+                for tax, amount in taxes.items()
+            ]
+            if not client.lump_sum:
+                files.ledger += _buchalter_ledger(month)
+            summary = None if client.lump_sum else totals  # a ryczałt register is not read
+            self.office.figures.append(
+                DemoFigures("buchalter", company.nip, month.period, taxes, zus, summary)
+            )
+        return files.company(company, client)
+
+    def _buchalter_zus(
+        self,
+        company: DemoCompany,
+        month: _Month,
+        staff: list[buchalter.EmployeesZus],
+        files: "_BuchalterFiles",
+    ) -> int | None:
+        """The month's owner's line in the ZUS register and its staff's export; returns the ZUS
+        total the reader must give: None for an employer's last month, whose export the
+        accountant has not confirmed yet (so Buchalter has not written it)."""
+        owner = _dra(company, month.period, self.rng)
+        files.owner_zus.append(
+            buchalter.PartnerZus(month.year, month.month, 1, owner.social, owner.health,
+                                 owner.labour_fund)
+        )  # fmt: skip
+        total = owner.social + owner.health + owner.labour_fund
+        if not staff:
+            return total
+        if month.period == self.office.last_period:
+            return None
+        files.exports += staff
+        return total + sum(e.social + e.health + e.labour_fund + e.fep for e in staff)
+
+    def _staff(self, month: _Month) -> tuple[list[buchalter.EmployeesZus], int]:
+        """The month's employees' ZUS lines as Buchalter exports them, and the PIT-4 withheld
+        from their pay (whole złoty)."""
+        exported = date(*parse_period(next_period(month.period)), 5)
+        staff = [
+            buchalter.EmployeesZus(
+                month.year,
+                month.month,
+                social=self.rng.randint(120_000, 190_000),
+                health=self.rng.randint(30_000, 45_000),
+                labour_fund=self.rng.randint(11_000, 16_000),
+                exported=exported,
+            )
+            for _ in range(self.rng.randint(2, 3))
+        ]
+        withheld = sum(self.rng.randint(15_000, 45_000) for _ in staff)
+        return staff, round_tax_grosze(withheld)
+
+    # --- KPR ----------------------------------------------------------------------------------
+
+    def _kpr(
+        self,
+        kept: list[_Kept],
+        shared: DemoCompany | None,
+    ) -> dict[str, object]:
+        """A year folder per year the months touch: the company list, each company's ledger
+        and ImportDoKPR's export of that year, in Mazovia with a zero language-driver byte."""
+        firms = [self._kpr_client(*client) for client in kept]
+        if shared is not None:
+            firms.append(self._kpr_partnership(shared))
+        demo_months = months(self.office.first_period, self.office.last_period)
+        years = sorted({parse_period(month)[0] for month in demo_months})
+        kpr.write_kpr(self.office.folder / _KPR_FOLDER, [_kpr_year(year, firms) for year in years])
+        return {"folder": _KPR_YEAR_FOLDERS}
+
+    def _kpr_client(
+        self, company: DemoCompany, client: _ProgramClient, books: list[_Month]
+    ) -> "_KprFirm":
+        firm = _KprFirm(
+            kpr.KprCompany(
+                _ascii(client.person[1]).upper()[:8],
+                company.name,
+                company.nip,
+                company.regon,
+                ryczalt=client.lump_sum,
+                vat="K" if client.quarterly else "M",
+            )
+        )
+        for month, totals in zip(books, _book_totals(books, client.lump_sum), strict=True):
+            taxes = _taxes_to_pay(books, month, client)
+            firm.add(month, taxes)
+            self.office.figures.append(
+                DemoFigures("kpr", company.nip, month.period, taxes, summary=totals)
+            )
+        return firm
+
+    def _kpr_partnership(self, company: DemoCompany) -> "_KprFirm":
+        """The JPK client KPR keeps: its ledger holds its JPK registers' net totals, its export
+        the VAT-7 of its JPK files (its partners' PIT is theirs, not the partnership's)."""
+        code = _ascii(company.name.split()[0]).upper()[:8]
+        firm = _KprFirm(kpr.KprCompany(code, company.name, company.nip, company.regon))
+        books = [_filed_month(filing) for filing in self.filings[company.nip]]
+        totals = _book_totals(books, lump_sum=False)
+        for month, filing, total in zip(books, self.filings[company.nip], totals, strict=True):
+            taxes = {} if filing.declaration is None else {"VAT-7": filing.declaration.p51 * 100}
+            firm.add(month, taxes)
+            self.office.figures.append(
+                DemoFigures("kpr", company.nip, month.period, taxes, summary=total)
+            )
+        return firm
+
+    # --- Mała Księgowość ----------------------------------------------------------------------
+
+    def _mala_ksiegowosc(self, kept: list[_Kept]) -> dict[str, object]:
+        """The data folder mk/Biuro, which the options file mk/MK.INI names (as a path relative
+        to itself); the settings give only the options file."""
+        companies = [self._mk_company(*client) for client in kept]
+        folder = self.office.folder / _MK_FOLDER
+        mk.write_mala_ksiegowosc(folder / _MK_DATA, companies)
+        mk.write_options_file(folder / _MK_OPTIONS, _MK_DATA)
+        return {"options_file": f"{_MK_FOLDER}/{_MK_OPTIONS}"}
+
+    def _mk_company(
+        self, company: DemoCompany, client: _ProgramClient, books: list[_Month]
+    ) -> mk.MkCompany:
+        taxes, totals = [], []
+        for month, total in zip(books, _book_totals(books, client.lump_sum), strict=True):
+            to_pay = _taxes_to_pay(books, month, client)
+            taxes += [
+                mk.MkTax(month.year, month.month, _file_code(tax), amount)
+                for tax, amount in to_pay.items()
+            ]
+            costs = None if client.lump_sum else total["costs"]  # a ryczałt register: blank
+            costs_ytd = None if client.lump_sum else total["costs_ytd"]
+            totals.append(
+                mk.MkMonth(month.year, month.month, total["revenue"], costs,
+                           total["revenue_ytd"], costs_ytd)
+            )  # fmt: skip
+            self.office.figures.append(
+                DemoFigures("mala_ksiegowosc", company.nip, month.period, to_pay, summary=total)
+            )
+        return mk.MkCompany(
+            id=_ascii(client.person[1]).upper(),
+            name=company.name,
+            nip=company.nip,
+            regon=company.regon,
+            email=_email(company),
+            tax_form="R" if client.lump_sum else "K",
+            vat="K" if client.quarterly else "M",
+            taxes=tuple(taxes),
+            months=tuple(totals),
+        )
+
+    # --- Symfonia Mała Księgowość -------------------------------------------------------------
+
+    def _symfonia(self, kept: list[_Kept]) -> dict[str, object]:
+        """MKP.INI listing a DBF folder per client under its data folder ([Baza] Katalog,
+        relative to MKP.INI); the settings name MKP.INI only."""
+        companies = [self._symfonia_company(*client) for client in kept]
+        folder = self.office.folder / _SYMFONIA_FOLDER
+        for company in companies:
+            symfonia.write_company_folder(folder / _SYMFONIA_DATA / company.key, company)
+        symfonia.write_mkp_ini(
+            folder / symfonia.INI_FILE,
+            [(company.name, company.key) for company in companies],
+            storage="DBF",
+            folder=_SYMFONIA_DATA,
+        )
+        return {"ini_file": f"{_SYMFONIA_FOLDER}/{symfonia.INI_FILE}"}
+
+    def _symfonia_company(
+        self, company: DemoCompany, client: _ProgramClient, books: list[_Month]
+    ) -> symfonia.MkCompany:
+        """A client with its declarations, its own ZUS (DRA) and its ledger's monthly totals;
+        its short name in NAZWA, the full one in the NAZWAPEL memo."""
+        declarations, zus, ledger = [], [], []
+        for month, total in zip(books, _book_totals(books, client.lump_sum), strict=True):
+            taxes = _taxes_to_pay(books, month, client)
+            declarations += [
+                symfonia.MkDeclaration(tax, month.year, month.month, amount)
+                for tax, amount in taxes.items()
+            ]
+            dra = _dra(company, month.period, self.rng)
+            zus.append(
+                symfonia.MkZus(month.year, month.month, dra.social, dra.health, dra.labour_fund)
+            )
+            ledger.append(
+                symfonia.MkMonth(month.year, month.month, total["revenue"], total["costs"])
+            )
+            self.office.figures.append(
+                DemoFigures("symfonia", company.nip, month.period, taxes, zus[-1].amount, total)
+            )
+        return symfonia.MkCompany(
+            key=_ascii(client.person[1]).upper()[:8],
+            name=client.trade,
+            nip=company.nip,
+            full_name=company.name,
+            regon=company.regon,
+            email=_email(company),
+            tax_form="R" if client.lump_sum else "K",
+            vat_period="K" if client.quarterly else "M",
+            declarations=tuple(declarations),
+            zus=tuple(zus),
+            ledger=tuple(ledger),
+        )
+
+
+@dataclass
+class _BuchalterFiles:
+    """A Buchalter client's lines of every month, gathered for its subfolder's files."""
+
+    owner_zus: list[buchalter.PartnerZus] = field(default_factory=list)
+    declarations: list[buchalter.Declaration] = field(default_factory=list)
+    ledger: list[buchalter.LedgerLine] = field(default_factory=list)
+    exports: list[buchalter.EmployeesZus] = field(default_factory=list)
+
+    def company(self, company: DemoCompany, client: _ProgramClient) -> buchalter.BuchalterCompany:
+        """The client's subfolder (its surname, as DOS names go) with the owner as partner 1."""
+        first_name, surname = client.person
+        return buchalter.BuchalterCompany(
+            folder=_ascii(surname).upper()[:8],
+            name=company.name,
+            nip=company.nip,
+            regon=company.regon,
+            email=_email(company),
+            city="Zakopane",
+            tax_form="R" if client.lump_sum else "K",
+            employs=client.employs,
+            partners=(buchalter.Partner(1, surname, first_name, company.pesel),),
+            partners_zus=tuple(self.owner_zus),
+            declarations=tuple(self.declarations),
+            ledger=tuple(self.ledger),
+            employees_zus=tuple(self.exports),
+        )
+
+
+@dataclass
+class _KprFirm:
+    """A company on KPR's lists, with its ledger lines and export lines of every year."""
+
+    company: kpr.KprCompany
+    ledger: list[kpr.LedgerLine] = field(default_factory=list)
+    export: list[kpr.ExportLine] = field(default_factory=list)
+
+    def add(self, month: _Month, taxes: Mapping[str, int]) -> None:
+        """The month's sales and purchases in the ledger, its taxes in the export."""
+        code = self.company.code
+        number = sum(line.day.year == month.year for line in self.ledger) + 1
+        self.ledger += [
+            kpr.LedgerLine(code, number, date(month.year, month.month, 10),
+                           "Sprzedaż wg zestawienia faktur", revenue=month.revenue),
+            kpr.LedgerLine(code, number + 1, date(month.year, month.month, 20),
+                           "Zakup towarów i materiałów", costs=month.costs),
+        ]  # fmt: skip
+        self.export += [
+            kpr.ExportLine(self.company.nip, month.year, month.month, _file_code(tax), amount)
+            for tax, amount in taxes.items()
+        ]
+
+
+def _kept_by(kept: list[_Kept], program: str) -> list[_Kept]:
+    return [
+        (company, client, books) for company, client, books in kept if client.program == program
+    ]
+
+
+def _kpr_year(year: int, firms: list[_KprFirm]) -> kpr.KprYear:
+    """One fiscal year's folder: every company listed, the lines dated in that year."""
+    return kpr.KprYear(
+        year,
+        companies=[firm.company for firm in firms],
+        ledger=[line for firm in firms for line in firm.ledger if line.day.year == year],
+        export=[line for firm in firms for line in firm.export if line.year == year],
+    )
+
+
+def _buchalter_ledger(month: _Month) -> list[buchalter.LedgerLine]:
+    """The month's KPiR: its sales and its purchases, one entry each."""
+    return [
+        buchalter.LedgerLine(date(month.year, month.month, 10), revenue=month.revenue,
+                             description="Sprzedaż wg zestawienia faktur"),
+        buchalter.LedgerLine(date(month.year, month.month, 20), costs=month.costs,
+                             description="Zakup materiałów i towarów"),
+    ]  # fmt: skip
+
+
+def _taxes_to_pay(books: Sequence[_Month], month: _Month, client: _ProgramClient) -> dict[str, int]:
+    """The month's taxes by tax: the VAT return filed for it (none inside a quarter) and the
+    income-tax advance."""
+    taxes = {}
+    settled = _vat_return(books, month, client.quarterly)
+    if settled is not None:
+        taxes["VAT-7K" if client.quarterly else "VAT-7"] = _vat_to_pay(settled)
+    tax, amount = _advance(month, client)
+    taxes[tax] = amount
+    return taxes
+
+
+def _filed_month(filing: JpkFile) -> _Month:
+    """A JPK client's month as its registers' net totals."""
+    sales = sum(net for net, _ in filing.sales)
+    purchases = sum(net for net, _ in filing.purchases)
+    return _Month(period(filing.year, filing.month), sales, purchases)
+
+
+def _file_code(tax: str) -> str:
+    """A tax as KPR's export and Mała Księgowość write it: VAT7, VAT7K, PIT5L, PIT28."""
+    return tax.replace("-", "")
+
+
+def _ascii(text: str) -> str:
+    """Polish letters without their marks (ł too, which has no decomposition)."""
+    text = text.translate(str.maketrans("łŁ", "lL"))
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def _books(office: DemoOffice, rng: random.Random) -> list[_Month]:
     """A client's months: net sales and purchases drawn from `rng`."""
     books = []
@@ -1098,6 +1572,8 @@ def _write_settings(office: DemoOffice, databases: dict[str, dict[str, object]])
         "# konekto-pipeline settings of the demo office. Paths are relative to this file.\n"
         "# The programs' databases are SQLite files in their folders here, found through\n"
         "# {settings_dir} in `url`; a real office gives `server` (HOST\\INSTANCE) instead.\n"
+        "# The DBF programs' folders are relative too; a real office writes them the Windows\n"
+        "# way (C:\\BUCH, C:\\KPR_{year}) and maps drives and shares under `paths`.\n"
         f"# {conflicted.name} (NIP {conflicted.nip}) is named differently in KEDU and JPK:\n"
         "# give it a `name` under `companies` to settle the conflict.\n"
     )

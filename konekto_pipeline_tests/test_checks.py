@@ -19,7 +19,8 @@ def test_check_says_every_program_and_the_panel_work(tmp_path, capsys):
     office = create_demo_office(tmp_path, companies=3, last_period="2026-06", month_count=1)
     assert main(["check", "--settings", str(office.settings_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    programs = ["optima", "platnik", "rachmistrz", "reset2_firma", "reset2_ksiega", "jpk", "kedu"]
+    programs = ["optima", "platnik", "rachmistrz", "reset2_firma", "reset2_ksiega", "buchalter",
+                "kpr", "mala_ksiegowosc", "symfonia", "jpk", "kedu"]  # fmt: skip
     assert [line.split(":")[0] for line in lines] == [f"OK   {p}" for p in [*programs, "panel"]]
     assert "1 problem(s)" in lines[programs.index("jpk")]  # the demo's broken file
 

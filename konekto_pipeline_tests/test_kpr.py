@@ -375,13 +375,21 @@ def test_without_periods_this_year_and_last_are_read(office: Path) -> None:
     assert not any("data folder" in message for message in _messages(data.problems))
 
 
-def test_without_periods_a_missing_current_year_is_a_problem(office: Path) -> None:
+def test_without_periods_the_latest_year_folders_are_read_when_this_years_is_missing(
+    office: Path,
+) -> None:
     data = _reader(office, today=date(2027, 1, 5)).read()
 
-    assert _messages(data.problems)[0].startswith(
-        "kpr: C:\\KPR_2027: data folder for 2027 (programs.kpr.folder: C:\\KPR_2027): "
-    )
+    assert not any("KPR_2027" in message for message in _messages(data.problems))
     assert sorted(set(data.summaries["period"]))[-1] == "2026-03"
+    assert len(data.companies) > 0
+
+
+def test_an_office_with_only_old_year_folders_still_lists_its_companies(office: Path) -> None:
+    data = _reader(office, today=date(2030, 6, 1)).read()
+
+    assert {period[:4] for period in data.summaries["period"]} == {"2025", "2026"}
+    assert len(data.companies) > 0
 
 
 def test_without_periods_a_missing_previous_year_is_no_problem(office: Path) -> None:

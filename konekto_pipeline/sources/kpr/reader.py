@@ -194,7 +194,7 @@ class KprReader:
         Windows folder has no local mapping.
         """
         problems: list[SourceProblem] = []
-        run = _Run(self.encoding, _Window.of(periods, self.today()), problems)
+        run = _Run(self.encoding, self._window(periods), problems)
         folders = self._existing_folders(run)
         result = _Result()
         for folder in folders:
@@ -255,6 +255,19 @@ class KprReader:
             "years": years,
             "problems": [str(problem) for problem in run.problems],
         }
+
+    def _window(self, periods: Collection[str] | None) -> _Window:
+        """The months to read; with none named, the two latest year folders that exist up to
+        this year (a year not begun in KPR yet, or an office's old years, are no problem)."""
+        today = self.today()
+        window = _Window.of(periods, today)
+        if periods:
+            return window
+        found = self.found_years()
+        latest = ([year for year in found if year <= today.year] or list(found))[-2:]
+        if not latest:
+            return window
+        return _Window(tuple(latest), window.months, frozenset(latest[:-1]))
 
     def watched_paths(self) -> list[Path]:
         """The folders whose files a change detector should watch: this year's and last year's
