@@ -7,6 +7,7 @@ Linux mount keeps, so lookups must ignore case. Everything runs against real tem
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_check_folder_names_a_folder_it_may_not_list(tmp_path: Path) -> None:
             check_folder(locked, "buchalter: data folder (programs.buchalter.folder)")
     finally:
         locked.chmod(0o700)
+
+
+def test_find_entry_lists_a_settled_folder_once_and_sees_entries_added_later(
+    tmp_path: Path,
+) -> None:
+    from konekto_pipeline.sources.files import paths
+
+    (tmp_path / "FIRMA1").mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(tmp_path, (an_hour_ago, an_hour_ago))
+    before = paths._listing.cache_info()
+
+    for _ in range(3):
+        assert find_entry(tmp_path, "firma1", want_dir=True) == tmp_path / "FIRMA1"
+
+    after = paths._listing.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+
+    (tmp_path / "FIRMA2").mkdir()  # the folder's time moves on: listed afresh
+    assert find_entry(tmp_path, "Firma2", want_dir=True) == tmp_path / "FIRMA2"

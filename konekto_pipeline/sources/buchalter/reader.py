@@ -334,7 +334,15 @@ class BuchalterReader:
                     continue
                 try:
                     rows.append(
-                        self._zus_row(company, month, lines.get(month, {}), home, read, problems)
+                        self._zus_row(
+                            company,
+                            month,
+                            lines.get(month, {}),
+                            home,
+                            read,
+                            problems,
+                            exported=month in exports,
+                        )
                     )
                 except _Withheld:
                     continue
@@ -348,10 +356,13 @@ class BuchalterReader:
         home: Path,
         read: _Read,
         problems: list[SourceProblem],
+        *,
+        exported: bool,
     ) -> Row:
         """The month's ZUS: its partners' latest lines plus the employees' export; _Withheld
-        (said in `problems`) when a part is missing or cannot be read."""
-        export = self._export(company, month, home, problems)
+        (said in `problems`) when a part is missing or cannot be read. `exported`: the folder
+        listing holds the month's export (no lookup for the months it does not)."""
+        export = self._export(company, month, home, problems) if exported else None
         path = home / _export_name(month)
         if export is None and company.employs:
             message = (

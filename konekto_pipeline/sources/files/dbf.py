@@ -1,10 +1,11 @@
 """Reading one DBF table exactly: every byte decoded in the right code page, amounts as Decimal.
 
-dbfread reads the header, the field list and the memo file; the records are parsed here from one
-consistent snapshot of the file, because what dBASE-era programs leave in their files needs more
-care than a general reader gives:
+The file is read once; dbfread's header and field structures decode its header from those bytes
+and its memo readers read the memo file; the records are parsed here from the same snapshot,
+because what dBASE-era programs leave in their files needs more care than a general reader gives:
 
-- numeric fields become `Decimal` (never float); NUL padding and a lone "." are empty; the "**"
+- numeric fields become `Decimal` (never float); trailing NULs and a lone "." are empty, a field
+  of nothing but NULs is an error (never written); the "**"
   a program writes when a value did not fit, a NUL inside the digits, or "inf"/"nan", is an
   error for that record, never a guess; Visual FoxPro currency (Y) and double (B) fields are
   `Decimal`s too (B is a memo only in the other dBASE dialects);
@@ -23,21 +24,23 @@ field, and the other records carry on.
 import datetime as dt
 import errno
 import math
+import re
 import struct
 import time
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from dbfread import DBF
-from dbfread.field_parser import FieldParser
+from dbfread.dbf import DBFField, DBFHeader
 from dbfread.memo import BinaryMemo, open_memofile
 
 from konekto_pipeline.sources.files.encodings import Choice, canonical, choose
+from konekto_pipeline.sources.files.paths import find_entry
 
+_PLAIN_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
 _SMALLEST_HEADER = 33  # 32 bytes of header and the byte that ends the field list
 _LIVE = 0x20
 _DELETED = 0x2A
@@ -91,13 +94,6 @@ class DbfTable:
         return name.upper() in self.field_names
 
 
-class _Header(FieldParser):
-    """Lets dbfread open files with field types it does not know; they are read as bytes."""
-
-    def field_type_supported(self, field_type: str) -> bool:
-        return True
-
-
 def read_dbf(
     path: Path,
     *,
@@ -144,7 +140,7 @@ def _read_once(
             else f"{path}: not a DBF table ({len(data)} bytes, less than a DBF header)"
         )
     try:
-        header = _open(path, configured or program_encoding)
+        header = _open(path, data, configured or program_encoding)
         _check_size(path, header, len(data))
     except DbfError:
         _check_steady(path, before)
@@ -196,23 +192,67 @@ def _is_busy(error: OSError) -> bool:
     return error.errno in _BUSY_ERRNOS or getattr(error, "winerror", None) in (32, 33)
 
 
-def _open(path: Path, header_encoding: str) -> DBF:
-    # Field names are ASCII in every writer seen; the code page matters for the records only.
+@dataclass
+class _Opened:
+    """A table's header and field list as dbfread's structures describe them, and its memo file."""
+
+    header: Any
+    fields: list[Any]
+    memofilename: str | None = None
+
+    @property
+    def field_names(self) -> list[str]:
+        return [spec.name for spec in self.fields]
+
+
+def _open(path: Path, data: bytes, header_encoding: str) -> _Opened:
+    """The header and fields from the bytes already read, so that both come from one snapshot
+    of the file (dbfread's own `DBF` would open the file again, and look for memo files with a
+    glob per table)."""
     try:
-        return DBF(
-            str(path),
-            encoding=header_encoding,
-            ignorecase=False,
-            parserclass=_Header,
-            ignore_missing_memofile=True,
-        )
-    except (ValueError, struct.error, UnicodeDecodeError) as error:
+        header = DBFHeader.unpack(data[: DBFHeader.size])
+    except struct.error as error:
         raise DbfError(f"{path}: not a readable DBF table ({error})") from None
-    except OSError as error:
-        raise DbfError(f"{path}: cannot be read ({error.strerror})") from None
+    fields, offset = [], DBFHeader.size
+    while data[offset : offset + 1] not in (b"\r", b"\n", b""):
+        raw = data[offset : offset + DBFField.size]
+        if len(raw) < DBFField.size:
+            raise DbfError(f"{path}: not a readable DBF table (its field list is cut short)")
+        fields.append(_field(path, DBFField.unpack(raw), header_encoding))
+        offset += DBFField.size
+    opened = _Opened(header, fields)
+    if any(spec.type in _MEMO_TYPES for spec in fields):
+        opened.memofilename = _memo_path(path)
+    return opened
 
 
-def _check_size(path: Path, table: DBF, size: int) -> None:
+def _field(path: Path, spec: Any, header_encoding: str) -> Any:
+    spec.type = chr(spec.type[0])
+    if spec.type == "C":  # character fields longer than 255 keep the high byte here
+        spec.length |= spec.decimal_count << 8
+        spec.decimal_count = 0
+    spec.name = spec.name.split(b"\0")[0].decode(header_encoding, errors="replace")
+    for kind, length in (("I", 4), ("L", 1)):
+        if spec.type == kind and spec.length != length:
+            raise DbfError(
+                f"{path}: not a readable DBF table (Field type {kind} must have length "
+                f"{length} (was {spec.length}))"
+            )
+    return spec
+
+
+def _memo_path(path: Path) -> str | None:
+    for suffix in (".fpt", ".dbt"):
+        try:
+            found = find_entry(path.parent, path.stem + suffix)
+        except (OSError, ValueError):
+            found = None
+        if found is not None:
+            return str(found)
+    return None
+
+
+def _check_size(path: Path, table: _Opened, size: int) -> None:
     header = table.header
     if header.recordlen <= 0 or header.headerlen < 32:
         raise DbfError(f"{path}: not a DBF table (header length {header.headerlen})")
@@ -240,7 +280,7 @@ class _Field:
     decimals: int
 
 
-def _layout(table: DBF, wanted: Collection[str] | None) -> list[_Field]:
+def _layout(table: _Opened, wanted: Collection[str] | None) -> list[_Field]:
     names = None if wanted is None else {name.upper() for name in wanted}
     layout, start = [], 1
     for spec in table.fields:
@@ -251,7 +291,7 @@ def _layout(table: DBF, wanted: Collection[str] | None) -> list[_Field]:
     return layout
 
 
-def _high_bytes(data: bytes, table: DBF, layout: list[_Field]) -> Counter[int]:
+def _high_bytes(data: bytes, table: _Opened, layout: list[_Field]) -> Counter[int]:
     """Bytes >= 0x80 in the text fields of the first records: the evidence for the code page."""
     counts: Counter[int] = Counter()
     text = [spec for spec in layout if spec.type in _TEXT_TYPES]
@@ -265,10 +305,11 @@ def _high_bytes(data: bytes, table: DBF, layout: list[_Field]) -> Counter[int]:
     return counts
 
 
-def _records(table: DbfTable, data: bytes, dbf: DBF, layout: list[_Field]) -> None:
+def _records(table: DbfTable, data: bytes, dbf: _Opened, layout: list[_Field]) -> None:
     header = dbf.header
     memo = _memo_file(table, dbf, layout)
     parse = _Parser(table.encoding.encoding, memo, dbf.header.dbversion in _VISUAL_FOXPRO)
+    readers = [(spec.name, spec.start, spec.end, parse.reader(spec.type)) for spec in layout]
     try:
         for index in range(header.numrecords):
             offset = header.headerlen + index * header.recordlen
@@ -284,7 +325,8 @@ def _records(table: DbfTable, data: bytes, dbf: DBF, layout: list[_Field]) -> No
             if flag != _LIVE:
                 table.problems.append(RecordProblem(index + 1, "(flag)", f"bad flag {flag:#04x}"))
                 continue
-            row = _row(data, offset, layout, parse, index + 1, table.problems)
+            parse.record = index + 1
+            row = _row(data, offset, readers, index + 1, table.problems)
             if row is not None:
                 table.rows.append(row)
                 table.record_numbers.append(index + 1)
@@ -301,24 +343,21 @@ def _records(table: DbfTable, data: bytes, dbf: DBF, layout: list[_Field]) -> No
 def _row(
     data: bytes,
     offset: int,
-    layout: list[_Field],
-    parse: "_Parser",
+    readers: list[tuple[str, int, int, Callable[[bytes], Any]]],
     record: int,
     problems: list[RecordProblem],
 ) -> dict[str, Any] | None:
     row: dict[str, Any] = {}
-    parse.record = record
-    for spec in layout:
-        raw = data[offset + spec.start : offset + spec.end]
+    for name, start, end, read in readers:
         try:
-            row[spec.name] = parse(spec, raw)
+            row[name] = read(data[offset + start : offset + end])
         except ValueError as error:
-            problems.append(RecordProblem(record, spec.name, str(error)))
+            problems.append(RecordProblem(record, name, str(error)))
             return None
     return row
 
 
-def _memo_file(table: DbfTable, dbf: DBF, layout: list[_Field]) -> Any:
+def _memo_file(table: DbfTable, dbf: _Opened, layout: list[_Field]) -> Any:
     memo_types = _MEMO_TYPES - {"B"} if dbf.header.dbversion in _VISUAL_FOXPRO else _MEMO_TYPES
     if not any(spec.type in memo_types for spec in layout):
         return None
@@ -354,25 +393,20 @@ class _Parser:
         self.cut_memos: list[int] = []
         self.memo_end = _memo_size(memo)
 
-    def __call__(self, spec: _Field, raw: bytes) -> Any:
-        kind = spec.type
+    def reader(self, kind: str) -> Callable[[bytes], Any]:
+        """The function that reads a field of type `kind`, chosen once per file."""
         if kind in _TEXT_TYPES:
-            return self.text(raw.rstrip(b"\x00 "))
+            return self.text_field
         if kind in _NUMERIC_TYPES:
-            return number(raw)
-        if kind == "D":
-            return date(raw)
-        if kind == "L":
-            return logical(raw)
-        if kind == "Y":
-            return currency(raw)
+            return number
         if kind == "B" and self.visual_foxpro:
-            return double(raw)
+            return double
         if kind in _MEMO_TYPES:
-            return self.memo_text(raw)
-        if kind == "I":
-            return struct.unpack("<i", raw)[0]
-        return raw
+            return self.memo_text
+        return _FIXED_READERS.get(kind, bytes)
+
+    def text_field(self, raw: bytes) -> str:
+        return self.text(raw.rstrip(b"\x00 "))
 
     def text(self, raw: bytes) -> str:
         try:
@@ -430,6 +464,9 @@ def number(raw: bytes) -> Decimal | None:
     A field of nothing but NUL bytes was never written (a record cut short by a crash): an
     error, not an empty value a reader could take for zero.
     """
+    plain = _PLAIN_NUMBER.fullmatch(raw.strip(b" "))
+    if plain is not None:  # most values: digits, a point, a sign, space padding
+        return Decimal(plain[0].decode("ascii"))
     if raw and raw.count(0) == len(raw):
         raise ValueError("only NUL bytes: the value was never written")
     text = raw.strip(b" \x00")
@@ -484,3 +521,15 @@ def logical(raw: bytes) -> bool | None:
     if raw in (b"?", b" ", b"\x00", b""):
         return None
     raise ValueError(f"{raw!r} is not a logical value")
+
+
+def _integer(raw: bytes) -> int:
+    return struct.unpack("<i", raw)[0]
+
+
+_FIXED_READERS: dict[str, Callable[[bytes], Any]] = {
+    "D": date,
+    "L": logical,
+    "Y": currency,
+    "I": _integer,
+}

@@ -7,8 +7,10 @@ case-sensitive Linux mount does not forgive, so names are looked up case-insensi
 """
 
 import fnmatch
+import functools
 import os
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,6 +19,7 @@ ON_WINDOWS = os.name == "nt"
 # `C:\BUCH`, `C:/BUCH`, `C:` and drive-relative `C:BUCH`; UNC `\\host\share` (either slash after
 # the leading backslashes). `//host/share` stays a POSIX path: Linux allows such names.
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:|\\\\[^\\/]+[\\/]+[^\\/]+)")
+_FRESH_NS = 2_000_000_000
 _VARIABLE = re.compile(r"%([^%\\/]+)%")
 
 
@@ -135,16 +138,36 @@ def find_entry(folder: Path, name: str, *, want_dir: bool | None = None) -> Path
     only by case raise AmbiguousName, the exact name among them too: on a case-sensitive share
     nothing tells which of `FIRMY.DBF` and `firmy.dbf` the program writes.
     """
-    wanted = name.casefold()
     matches = [
         entry
-        for entry in folder.iterdir()
-        if entry.name.casefold() == wanted and _is_wanted(entry, want_dir)
+        for entry in (folder / found for found in _names_by_case(folder).get(name.casefold(), ()))
+        if _is_wanted(entry, want_dir)
     ]
     if len(matches) > 1:
         names = ", ".join(sorted(entry.name for entry in matches))
         raise AmbiguousName(f"{folder} holds {names}, which differ only by case; asked for {name}")
     return matches[0] if matches else None
+
+
+def _names_by_case(folder: Path) -> dict[str, tuple[str, ...]]:
+    """A folder's entry names by their case-folded form, listed again once the folder changed.
+
+    A reader looks up a thousand company folders in one data folder; listing it for each would
+    cost the square of the office's size. A folder changed in the last seconds is listed
+    afresh: file systems stamp times coarsely, and two changes may share one stamp.
+    """
+    stat = folder.stat()
+    if time.time_ns() - stat.st_mtime_ns < _FRESH_NS:
+        return _listing.__wrapped__(str(folder), stat.st_mtime_ns, stat.st_ino)
+    return _listing(str(folder), stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=4096)
+def _listing(folder: str, mtime_ns: int, inode: int) -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for name in os.listdir(folder):
+        names.setdefault(name.casefold(), []).append(name)
+    return {key: tuple(found) for key, found in names.items()}
 
 
 def _is_wanted(entry: Path, want_dir: bool | None) -> bool:

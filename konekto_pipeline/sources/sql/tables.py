@@ -128,10 +128,13 @@ def _grosze(value: object, where: str) -> int:
         if abs(value * 100 - grosze) > 1e-6 * max(1.0, abs(value)):
             raise ValueError(f"{where}: {value!r} is not a whole number of grosze")
         return grosze
-    try:
-        exact = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(f"{where}: {value!r} is not an amount") from None
+    if type(value) is Decimal:
+        exact = value  # DBF numbers and DECIMAL columns: no detour through text
+    else:
+        try:
+            exact = Decimal(str(value).strip().replace(",", "."))
+        except InvalidOperation:
+            raise ValueError(f"{where}: {value!r} is not an amount") from None
     grosze_exact = exact * 100
     if grosze_exact != grosze_exact.to_integral_value():
         raise ValueError(f"{where}: {value!r} has fractions of a grosz")
