@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 import sqlalchemy.exc
+import yaml
 
 from konekto_pipeline.defs.automation import month_range_tags, open_months
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
@@ -246,6 +247,29 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from konekto_pipeline.sources.files.detect import detect_file_programs
+    from konekto_pipeline.sources.files.paths import PathMap
+
+    try:
+        mapping = PathMap(dict(_mapping(item) for item in args.path))
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    found = detect_file_programs(mapping, Path.cwd())
+    if not found:
+        print("no file-based program found in its standard place")
+        return 0
+    print(yaml.safe_dump({"programs": found}, allow_unicode=True, sort_keys=False), end="")
+    return 0
+
+
+def _mapping(item: str) -> tuple[str, str]:
+    drive, separator, folder = item.partition("=")
+    if not separator or not folder:
+        raise ValueError(f"--path {item}: write DRIVE_OR_SHARE=LOCAL_FOLDER, e.g. C:=/mnt/c")
+    return drive, folder
+
+
 def _cmd_instances(args: argparse.Namespace) -> int:
     from konekto_pipeline.sources.sql.browser import list_instances
 
@@ -322,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("program", choices=_program_keys())
     probe.add_argument("--settings", required=True, help="the office's konekto.yaml")
     probe.set_defaults(handler=_cmd_probe)
+
+    detect = commands.add_parser(
+        "detect", help="find file-based programs in their standard places (settings to paste)"
+    )
+    detect.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DRIVE=FOLDER",
+        help="where a Windows drive or share is mounted here, e.g. C:=/mnt/c (repeatable)",
+    )
+    detect.set_defaults(handler=_cmd_detect)
 
     instances = commands.add_parser(
         "instances", help="list SQL Server instances on a host (SQL Server Browser, UDP 1434)"
