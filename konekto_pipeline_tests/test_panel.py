@@ -30,6 +30,7 @@ from konekto_pipeline.panel.contract import (
     ApproveRequest,
     Company,
     Item,
+    PaidRequest,
     StoredItem,
     item_digest,
 )
@@ -368,8 +369,93 @@ def test_dump_gives_every_item_as_a_json_ready_dict(client: PanelClient, databas
         "approved": False,
         "approved_at": None,
         "approved_by": None,
+        "paid_at": None,
+        "paid_by": None,
     }
     assert by_type["taxes"]["tax"] == "VAT-7" and by_type["taxes"]["approved"] is True
+
+
+def test_a_correction_keeps_the_version_it_replaced_with_its_approval_and_payment(
+    client: PanelClient,
+) -> None:
+    client.upsert_items(NIP, [_zus()], sent_by="pipeline@biuro")
+    client.approve(NIP, ApproveRequest(period="2025-01", approved_by="Anna Księgowa"))
+    client.mark_paid(NIP, PaidRequest(data_type="zus", period="2025-01", by="klient"))
+
+    client.upsert_items(NIP, [_zus(total=150000, kind="K")], sent_by="pipeline@biuro")
+
+    current = client.items(NIP, "2025-01")[0]
+    assert (current.amount, current.kind, current.approved, current.paid_at) == (
+        150000, "K", False, None,
+    )  # fmt: skip
+    (replaced,) = client.history(NIP).replaced
+    assert (replaced.item.amount, replaced.item.kind) == (147632, "D")
+    assert (replaced.item.approved_by, replaced.item.paid_by) == ("Anna Księgowa", "klient")
+    assert replaced.item.paid_at is not None and replaced.replaced_at >= replaced.item.paid_at
+
+
+def test_history_says_who_uploaded_approved_sent_and_marked_paid(client: PanelClient) -> None:
+    client.upsert_items(NIP, [_zus(), _tax()], sent_by="pipeline@biuro")
+    client.upsert_items(NIP, [_zus(), _tax()], sent_by="pipeline@biuro")  # unchanged: no line
+    client.approve(
+        NIP, ApproveRequest(period="2025-01", approved_by="Anna Księgowa", send_summary=True)
+    )
+    client.mark_paid(NIP, PaidRequest(data_type="taxes", period="2025-01", tax="VAT-7", by="k"))
+
+    events = client.history(NIP).events
+    assert [(event.actor, event.action) for event in reversed(events)] == [
+        ("pipeline@biuro", "upload"),
+        ("Anna Księgowa", "approve"),
+        ("Anna Księgowa", "summary"),
+        ("k", "paid"),
+    ]
+    assert events[-1].detail == "created 2 (2025-01)"
+    assert events[0].detail == "taxes VAT-7" and events[0].period == "2025-01"
+
+
+def test_only_an_approved_item_can_be_marked_paid(client: PanelClient) -> None:
+    client.upsert_items(NIP, [_zus()])
+
+    with pytest.raises(PanelError) as raised:
+        client.mark_paid(NIP, PaidRequest(data_type="zus", period="2025-01", by="klient"))
+
+    assert raised.value.status == 404
+    assert client.history(NIP).events[0].action == "upload"
+
+
+def test_a_panel_file_of_an_earlier_version_gains_the_new_columns_and_keeps_its_items(
+    tmp_path: Path,
+) -> None:
+    url = as_database_url(tmp_path / "old.db")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the items table as the first version made it
+        conn.execute(
+            sa.text(
+                "CREATE TABLE companies (nip VARCHAR(10) PRIMARY KEY, name TEXT NOT "
+                "NULL, regon VARCHAR(14), email VARCHAR(320), phone VARCHAR(40), "
+                "legal_form VARCHAR(32), tax_form VARCHAR(32), vat_period VARCHAR(8),"
+                " created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TABLE summary_dispatches (id INTEGER PRIMARY KEY, nip "
+                "VARCHAR(10) NOT NULL, period VARCHAR(7) NOT NULL, sent_at DATETIME "
+                "NOT NULL, channel VARCHAR(32) NOT NULL)"
+            )
+        )
+    engine.dispose()  # fmt: skip
+
+    with PanelThread(url) as panel, PanelClient(panel.url, retries=0) as client:
+        client.upsert_company(Company(nip=NIP, name="Piekarnia"))
+        client.upsert_items(NIP, [_zus()])
+        client.approve(NIP, ApproveRequest(period="2025-01", send_summary=True, approved_by="A"))
+
+        assert client.items(NIP)[0].paid_at is None
+
+    columns = {column["name"] for column in sa.inspect(sa.create_engine(url)).get_columns(
+        "summary_dispatches")}  # fmt: skip
+    assert "content_digest" in columns
 
 
 def test_concurrent_uploads_of_the_same_items_keep_one_item_per_key(panel: PanelThread) -> None:

@@ -8,6 +8,7 @@ goes through `POST /api/v1/companies/{nip}/approve`.
 
 import base64
 import binascii
+import hashlib
 import hmac
 import html
 import logging
@@ -33,10 +34,14 @@ from konekto_pipeline.panel.contract import (
     ApproveRequest,
     ApproveResult,
     Company,
+    CompanyHistory,
     CompanyUpsertResult,
     DigestEntry,
     Health,
+    HistoryEvent,
     Item,
+    PaidRequest,
+    ReplacedVersion,
     StoredItem,
     UpsertResult,
     item_digest,
@@ -45,9 +50,13 @@ from konekto_pipeline.panel.storage import PanelStorage
 
 logger = logging.getLogger(__name__)
 
-OPENAPI_PATH = pathlib.Path(__file__).with_name("openapi.yaml")
+# The published contract, checked into the repository's docs/ (a test keeps it in step).
+OPENAPI_PATH = pathlib.Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 _UNKNOWN_COMPANY: dict[int | str, dict[str, object]] = {404: {"description": "unknown company"}}
+_UNKNOWN_ITEM: dict[int | str, dict[str, object]] = {
+    404: {"description": "unknown company, or no such approved item"}
+}
 
 NipPath = Annotated[str, Path(pattern=NIP_PATTERN, description="the company's NIP, 10 digits")]
 
@@ -210,7 +219,9 @@ def _api_router(storage: PanelStorage, token: str | None, notifier: SummaryNotif
         company = known_company(nip)
         count = storage.approve(nip, request)
         logger.info("approved %d items of NIP %s for %s", count, nip, request.period)
-        sent = request.send_summary and _send_summary(storage, notifier, company, request.period)
+        sent = request.send_summary and _send_summary(
+            storage, notifier, company, request.period, actor=request.approved_by
+        )
         return ApproveResult(count=count, summary_sent=sent)
 
     @router.get("/companies/{nip}/items", tags=["items"], responses=_UNKNOWN_COMPANY)
@@ -221,6 +232,41 @@ def _api_router(storage: PanelStorage, token: str | None, notifier: SummaryNotif
         """A company's items with when and by whom they were sent and approved."""
         known_company(nip)
         return storage.items(nip, period)
+
+    @router.post("/companies/{nip}/paid", tags=["items"], responses=_UNKNOWN_ITEM)
+    def mark_paid(nip: NipPath, request: PaidRequest) -> StoredItem:
+        """Mark an approved item paid (or not); the history keeps who did it and when."""
+        known_company(nip)
+        key = (nip, request.data_type, request.period, request.tax or "")
+        if not storage.mark_paid(key, request.paid, request.by):
+            label = " ".join(part for part in key[1:] if part)
+            raise HTTPException(404, detail=f"no approved item {label} of company {nip}")
+        return next(item for item in storage.items(nip, request.period) if item.key == key)
+
+    @router.get("/companies/{nip}/history", tags=["items"], responses=_UNKNOWN_COMPANY)
+    def get_history(
+        nip: NipPath,
+        period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> CompanyHistory:
+        """What uploads replaced (corrections keep what they replaced) and who did what."""
+        known_company(nip)
+        replaced = [
+            ReplacedVersion(item=entry.item, replaced_at=entry.replaced_at)
+            for entry in storage.history(nip, period)
+        ]
+        happened = [
+            HistoryEvent(
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                period=event.period,
+                detail=event.detail,
+            )
+            for event in storage.events(nip, limit)
+            if period is None or event.period in (None, period)
+        ]
+        return CompanyHistory(replaced=replaced, events=happened)
 
     return router
 
@@ -241,7 +287,12 @@ def _item_problems(nip: str, items: Sequence[Item], limit: int = 10) -> list[str
 
 
 def _send_summary(
-    storage: PanelStorage, notifier: SummaryNotifier, company: Company, period: str
+    storage: PanelStorage,
+    notifier: SummaryNotifier,
+    company: Company,
+    period: str,
+    *,
+    actor: str,
 ) -> bool:
     """Send the month's approved items; a month with nothing approved has no summary."""
     approved = [item for item in storage.items(company.nip, period) if item.approved]
@@ -253,7 +304,8 @@ def _send_summary(
         logger.exception("summary for NIP %s, %s could not be sent", company.nip, period)
         return False
     if sent:
-        storage.record_dispatch(company.nip, period, notifier.channel)
+        told = hashlib.sha256("".join(sorted(item.digest for item in approved)).encode())
+        storage.record_dispatch(company.nip, period, notifier.channel, told.hexdigest(), actor)
     return sent
 
 
@@ -414,12 +466,12 @@ def openapi_document() -> dict[str, object]:
 
 
 def openapi_yaml() -> str:
-    """The OpenAPI document as the YAML committed in openapi.yaml."""
+    """The OpenAPI document as the YAML committed in docs/openapi.yaml."""
     return yaml.safe_dump(openapi_document(), sort_keys=False, allow_unicode=True, width=100)
 
 
 def write_openapi(path: pathlib.Path = OPENAPI_PATH) -> None:
-    """Regenerate openapi.yaml after a change of the contract."""
+    """Regenerate docs/openapi.yaml after a change of the contract."""
     path.write_text(openapi_yaml(), encoding="utf-8")
 
 

@@ -24,11 +24,13 @@ from konekto_pipeline.panel.contract import (
     ApproveRequest,
     ApproveResult,
     Company,
+    CompanyHistory,
     CompanyUpsertResult,
     DigestEntry,
     Health,
     Item,
     ItemKey,
+    PaidRequest,
     StoredItem,
     UpsertResult,
 )
@@ -157,6 +159,19 @@ class PanelClient:
         params = {"period": period} if period else None
         answer = self._request("GET", f"/companies/{nip}/items", params=params)
         return [StoredItem.model_validate(entry) for entry in answer]
+
+    def mark_paid(self, nip: str, request: PaidRequest) -> StoredItem:
+        """Mark an approved item paid (or not); PanelError 404 when there is no such item."""
+        answer = self._request(
+            "POST", f"/companies/{nip}/paid", json=request.model_dump(mode="json")
+        )
+        return StoredItem.model_validate(answer)
+
+    def history(self, nip: str, period: str | None = None) -> CompanyHistory:
+        """What uploads replaced and who did what, of one month if given."""
+        params = {"period": period} if period else None
+        answer = self._request("GET", f"/companies/{nip}/history", params=params)
+        return CompanyHistory.model_validate(answer)
 
     def _request(
         self,

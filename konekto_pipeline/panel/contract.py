@@ -114,6 +114,8 @@ class StoredItem(Item):
     approved: bool = False
     approved_at: datetime | None = None
     approved_by: str | None = None
+    paid_at: datetime | None = None
+    paid_by: str | None = None
 
 
 class UpsertResult(BaseModel):
@@ -159,6 +161,40 @@ class ApproveResult(BaseModel):
 
     count: int
     summary_sent: bool
+
+
+class PaidRequest(_Model):
+    """Mark one approved item paid (the client did the transfer) or not paid after all."""
+
+    data_type: DataType
+    period: Period
+    tax: str | None = Field(default=None, max_length=16)
+    paid: bool = True
+    by: str = Field(min_length=1, max_length=200)
+
+
+class ReplacedVersion(BaseModel):
+    """A version of an item that a later upload replaced (a correction keeps what it replaced)."""
+
+    item: StoredItem
+    replaced_at: datetime
+
+
+class HistoryEvent(BaseModel):
+    """One thing someone did: upload, approve, summary, paid, unpaid."""
+
+    at: datetime
+    actor: str
+    action: str
+    period: str | None
+    detail: str
+
+
+class CompanyHistory(BaseModel):
+    """A company's replaced item versions (oldest first) and its events (newest first)."""
+
+    replaced: list[ReplacedVersion]
+    events: list[HistoryEvent]
 
 
 class Health(BaseModel):

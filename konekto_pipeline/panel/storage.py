@@ -1,12 +1,17 @@
 """Where the reference panel keeps companies, items and sent summaries: any SQLAlchemy database.
 
 A SQLite file is the default (the pipeline's embedded panel); PostgreSQL works the same. The
-tables are created on first use; there are no migrations yet, so a change of these tables needs a
-fresh database. `tax` is stored as "" (not NULL) for ZUS and summary items so that the unique key
-`(nip, data_type, period, tax)` holds on every database.
+tables are created on first use, and columns added since are added to an older database on start
+(`_add_missing_columns`). `tax` is stored as "" (not NULL) for ZUS and summary items so that the
+unique key `(nip, data_type, period, tax)` holds on every database.
+
+Nothing is deleted: an upload that changes an item first copies the version it replaces into
+`item_history`, and every action (upload, approval, summary, payment mark) is a row of `events`
+saying who did what and when.
 """
 
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,7 +67,48 @@ items = sa.Table(
     sa.Column("approved", sa.Boolean, nullable=False, default=False),
     sa.Column("approved_at", sa.DateTime(timezone=True)),
     sa.Column("approved_by", sa.String(200)),
+    sa.Column("paid_at", sa.DateTime(timezone=True)),
+    sa.Column("paid_by", sa.String(200)),
     sa.UniqueConstraint("nip", "data_type", "period", "tax", name="uq_items_key"),
+)
+
+item_history = sa.Table(
+    "item_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
+    sa.Column("data_type", sa.String(16), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("tax", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("due_date", sa.Date),
+    sa.Column("account", sa.String(26)),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_by", sa.String(200)),
+    sa.Column("approved", sa.Boolean, nullable=False),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("paid_at", sa.DateTime(timezone=True)),
+    sa.Column("paid_by", sa.String(200)),
+    sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_item_history_company_period", "nip", "period"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("nip", sa.String(10)),
+    sa.Column("period", sa.String(7)),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Index("ix_events_company", "nip", "id"),
 )
 
 summary_dispatches = sa.Table(
@@ -73,21 +119,51 @@ summary_dispatches = sa.Table(
     sa.Column("period", sa.String(7), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("content_digest", sa.String(64)),
     sa.Index("ix_summary_dispatches_company_period", "nip", "period"),
 )
 
+_NOT_APPROVED = {
+    "approved": False,
+    "approved_at": None,
+    "approved_by": None,
+    "paid_at": None,
+    "paid_by": None,
+}
 _COMPANY_FIELDS = tuple(name for name in Company.model_fields if name != "nip")
 _ITEM_CONTENT = ("kind", "amount", "due_date", "account", "source", "details", "digest")
 
 
 @dataclass(frozen=True)
 class SummaryDispatch:
-    """A month's summary the panel sent (or recorded) for a company."""
+    """A month's summary the panel sent (or recorded) for a company; `content_digest` sums up
+    the approved items it told of, so a later change of them can be told once more."""
 
     nip: str
     period: str
     sent_at: datetime
     channel: str
+    content_digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing someone did in the panel: upload, approve, summary, paid, ... (the history)."""
+
+    at: datetime
+    actor: str
+    action: str
+    nip: str | None
+    period: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReplacedItem:
+    """A version of an item that a later upload replaced, with when it was replaced."""
+
+    item: StoredItem
+    replaced_at: datetime
 
 
 def _now() -> datetime:
@@ -124,6 +200,7 @@ class PanelStorage:
         self.engine = create_panel_engine(database_url)
         self._write_lock = threading.Lock()
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def dispose(self) -> None:
         """Close the engine's connections."""
@@ -185,6 +262,7 @@ class PanelStorage:
             existing = _digests_by_key(conn, nip, periods)
             now = _now()
             results = [self._upsert_item(conn, item, existing, now, sent_by) for item in batch]
+            _log_upload(conn, nip, results, sent_by)
         return results
 
     def _upsert_item(
@@ -214,10 +292,9 @@ class PanelStorage:
         elif existing[key] == item.digest:
             status = "unchanged"
         else:
+            _keep_replaced(conn, key, now)
             conn.execute(
-                items.update()
-                .where(*_key_clause(key))
-                .values(**content, **sent, approved=False, approved_at=None, approved_by=None)
+                items.update().where(*_key_clause(key)).values(**content, **sent, **_NOT_APPROVED)
             )
             status = "updated"
         existing[key] = item.digest
@@ -265,7 +342,54 @@ class PanelStorage:
             .values(approved=True, approved_at=_now(), approved_by=request.approved_by)
         )
         with self._write_lock, self.engine.begin() as conn:
-            return conn.execute(statement).rowcount
+            count = conn.execute(statement).rowcount
+            if count:
+                detail = f"{count} item(s): {', '.join(request.data_types)}"
+                _log(conn, request.approved_by, "approve", nip, request.period, detail)
+            return count
+
+    def mark_paid(self, key: ItemKey, paid: bool, by: str) -> bool:
+        """Mark an approved item paid (or not); False when there is no such approved item."""
+        statement = (
+            items.update()
+            .where(*_key_clause(key), items.c.approved.is_(True))
+            .values(paid_at=_now() if paid else None, paid_by=by if paid else None)
+        )
+        with self._write_lock, self.engine.begin() as conn:
+            if conn.execute(statement).rowcount == 0:
+                return False
+            what = f"{key[1]} {key[3]}".strip()
+            _log(conn, by, "paid" if paid else "unpaid", key[0], key[2], what)
+        return True
+
+    def history(self, nip: str, period: str | None = None) -> list[ReplacedItem]:
+        """The versions of the company's items that later uploads replaced, oldest first."""
+        query = sa.select(item_history).where(item_history.c.nip == nip)
+        if period is not None:
+            query = query.where(item_history.c.period == period)
+        with self.engine.connect() as conn:
+            return [
+                ReplacedItem(_stored_item(row), _as_utc(row.replaced_at))
+                for row in conn.execute(query.order_by(item_history.c.id))
+            ]
+
+    def log_event(
+        self, actor: str, action: str, nip: str | None, period: str | None, detail: str = ""
+    ) -> None:
+        """Note in the history that `actor` did `action` (of a company and month, if any)."""
+        with self._write_lock, self.engine.begin() as conn:
+            _log(conn, actor, action, nip, period, detail)
+
+    def events(self, nip: str | None = None, limit: int = 200) -> list[Event]:
+        """Who did what, newest first, of one company if given."""
+        query = sa.select(events).order_by(events.c.id.desc()).limit(limit)
+        if nip is not None:
+            query = query.where(events.c.nip == nip)
+        with self.engine.connect() as conn:
+            return [
+                Event(_as_utc(row.at), row.actor, row.action, row.nip, row.period, row.detail)
+                for row in conn.execute(query)
+            ]
 
     def items(self, nip: str | None = None, period: str | None = None) -> list[StoredItem]:
         """Stored items with their sending and approval, of one company and month if given."""
@@ -284,15 +408,27 @@ class PanelStorage:
             for row in conn.execute(query):
                 yield _stored_item(row)
 
-    def record_dispatch(self, nip: str, period: str, channel: str) -> SummaryDispatch:
+    def record_dispatch(
+        self,
+        nip: str,
+        period: str,
+        channel: str,
+        content_digest: str | None = None,
+        actor: str = "panel",
+    ) -> SummaryDispatch:
         """Note that the month's summary went out to the company through `channel`."""
-        dispatch = SummaryDispatch(nip=nip, period=period, sent_at=_now(), channel=channel)
+        dispatch = SummaryDispatch(nip, period, _now(), channel, content_digest)
         with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 summary_dispatches.insert().values(
-                    nip=nip, period=period, sent_at=dispatch.sent_at, channel=channel
+                    nip=nip,
+                    period=period,
+                    sent_at=dispatch.sent_at,
+                    channel=channel,
+                    content_digest=content_digest,
                 )
             )
+            _log(conn, actor, "summary", nip, period, f"sent by {channel}")
         return dispatch
 
     def dispatches(self, nip: str | None = None) -> list[SummaryDispatch]:
@@ -307,9 +443,57 @@ class PanelStorage:
                     period=row.period,
                     sent_at=_as_utc(row.sent_at),
                     channel=row.channel,
+                    content_digest=row.content_digest,
                 )
                 for row in conn.execute(query)
             ]
+
+
+def _log(
+    conn: sa.Connection,
+    actor: str,
+    action: str,
+    nip: str | None,
+    period: str | None,
+    detail: str,
+) -> None:
+    row = {"actor": actor, "action": action, "nip": nip, "period": period, "detail": detail}
+    conn.execute(events.insert().values(at=_now(), **row))
+
+
+def _log_upload(
+    conn: sa.Connection, nip: str, results: Sequence[UpsertResult], sent_by: str | None
+) -> None:
+    """One history line per upload that changed something: counts and months."""
+    changed = [result for result in results if result.status != "unchanged"]
+    if not changed:
+        return
+    counts = Counter(result.status for result in changed)
+    months = ", ".join(sorted({result.key[2] for result in changed}))
+    detail = f"{', '.join(f'{s} {n}' for s, n in sorted(counts.items()))} ({months})"
+    _log(conn, sent_by or "pipeline", "upload", nip, None, detail)
+
+
+def _keep_replaced(conn: sa.Connection, key: ItemKey, now: datetime) -> None:
+    """Copy the stored version of an item into `item_history` before it is replaced."""
+    names = [column.name for column in item_history.columns if column.name in items.columns]
+    names.remove("id")
+    source = sa.select(*(items.c[name] for name in names), sa.literal(now)).where(*_key_clause(key))
+    conn.execute(item_history.insert().from_select([*names, "replaced_at"], source))
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Add the columns an older panel database lacks (each of them nullable), so that a panel
+    file made by an earlier version keeps working; nothing is dropped or changed."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _key_clause(key: ItemKey) -> list[sa.ColumnElement[bool]]:
@@ -342,5 +526,6 @@ def _stored_item(row: sa.Row[Any]) -> StoredItem:
             "tax": row.tax or None,
             "sent_at": _as_utc(row.sent_at),
             "approved_at": _as_utc(row.approved_at),
+            "paid_at": _as_utc(row.paid_at),
         }
     )
