@@ -413,6 +413,34 @@ def test_history_says_who_uploaded_approved_sent_and_marked_paid(client: PanelCl
     assert events[0].detail == "taxes VAT-7" and events[0].period == "2025-01"
 
 
+def test_a_changed_figure_of_a_sent_summary_is_told_once_when_approved_again(
+    client: PanelClient,
+) -> None:
+    first = ApproveRequest(period="2025-01", approved_by="Anna", send_summary=True)
+    again = ApproveRequest(period="2025-01", approved_by="Anna")
+    client.upsert_items(NIP, [_zus(), _tax()])
+    assert client.approve(NIP, first).summary_sent is True
+
+    client.upsert_items(NIP, [_zus(), _tax(amount=600000)])  # a correction of the VAT
+    told = client.approve(NIP, again)
+    told_twice = client.approve(NIP, again)
+
+    assert (told.count, told.summary_sent) == (1, True)
+    assert (told_twice.count, told_twice.summary_sent) == (0, False)
+    summaries = [e.detail for e in client.history(NIP).events if e.action == "summary"]
+    assert summaries == ["changed figures, sent again by recorded", "sent by recorded"]
+
+
+def test_approving_unchanged_figures_again_sends_nothing(client: PanelClient) -> None:
+    client.upsert_items(NIP, [_zus()])
+    client.approve(NIP, ApproveRequest(period="2025-01", approved_by="A", send_summary=True))
+    client.upsert_items(NIP, [_tax()])  # a new item: not a change of what the client was told
+
+    result = client.approve(NIP, ApproveRequest(period="2025-01", approved_by="A"))
+
+    assert (result.count, result.summary_sent) == (1, False)
+
+
 def test_only_an_approved_item_can_be_marked_paid(client: PanelClient) -> None:
     client.upsert_items(NIP, [_zus()])
 
@@ -455,7 +483,7 @@ def test_a_panel_file_of_an_earlier_version_gains_the_new_columns_and_keeps_its_
 
     columns = {column["name"] for column in sa.inspect(sa.create_engine(url)).get_columns(
         "summary_dispatches")}  # fmt: skip
-    assert "content_digest" in columns
+    assert "figures" in columns
 
 
 def test_concurrent_uploads_of_the_same_items_keep_one_item_per_key(panel: PanelThread) -> None:

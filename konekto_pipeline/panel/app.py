@@ -8,7 +8,6 @@ goes through `POST /api/v1/companies/{nip}/approve`.
 
 import base64
 import binascii
-import hashlib
 import hmac
 import html
 import logging
@@ -46,6 +45,7 @@ from konekto_pipeline.panel.contract import (
     UpsertResult,
     item_digest,
 )
+from konekto_pipeline.panel.notify import needs_resend, sent_figures
 from konekto_pipeline.panel.storage import PanelStorage
 
 logger = logging.getLogger(__name__)
@@ -70,8 +70,16 @@ class SummaryNotifier(Protocol):
 
     channel: str
 
-    def send_summary(self, company: Company, period: str, items: Sequence[StoredItem]) -> bool:
-        """Send the summary; True when it went out."""
+    def send_summary(
+        self,
+        company: Company,
+        period: str,
+        items: Sequence[StoredItem],
+        *,
+        updated: bool = False,
+    ) -> bool:
+        """Send the summary (`updated`: figures the client had were changed); True when it
+        went out."""
         ...
 
 
@@ -84,7 +92,14 @@ class RecordingSummaryNotifier:
 
     channel = "recorded"
 
-    def send_summary(self, company: Company, period: str, items: Sequence[StoredItem]) -> bool:
+    def send_summary(
+        self,
+        company: Company,
+        period: str,
+        items: Sequence[StoredItem],
+        *,
+        updated: bool = False,
+    ) -> bool:
         return True
 
 
@@ -219,9 +234,11 @@ def _api_router(storage: PanelStorage, token: str | None, notifier: SummaryNotif
         company = known_company(nip)
         count = storage.approve(nip, request)
         logger.info("approved %d items of NIP %s for %s", count, nip, request.period)
-        sent = request.send_summary and _send_summary(
-            storage, notifier, company, request.period, actor=request.approved_by
-        )
+        actor = request.approved_by
+        if request.send_summary:
+            sent = _send_summary(storage, notifier, company, request.period, actor=actor)
+        else:
+            sent = _send_changed_summary(storage, notifier, company, request.period, actor=actor)
         return ApproveResult(count=count, summary_sent=sent)
 
     @router.get("/companies/{nip}/items", tags=["items"], responses=_UNKNOWN_COMPANY)
@@ -293,20 +310,35 @@ def _send_summary(
     period: str,
     *,
     actor: str,
+    updated: bool = False,
 ) -> bool:
     """Send the month's approved items; a month with nothing approved has no summary."""
     approved = [item for item in storage.items(company.nip, period) if item.approved]
     if not approved:
         return False
     try:
-        sent = notifier.send_summary(company, period, approved)
+        sent = notifier.send_summary(company, period, approved, updated=updated)
     except Exception:
         logger.exception("summary for NIP %s, %s could not be sent", company.nip, period)
         return False
     if sent:
-        told = hashlib.sha256("".join(sorted(item.digest for item in approved)).encode())
-        storage.record_dispatch(company.nip, period, notifier.channel, told.hexdigest(), actor)
+        figures = sent_figures(approved)
+        channel = notifier.channel
+        storage.record_dispatch(company.nip, period, channel, figures, actor, updated=updated)
     return sent
+
+
+def _send_changed_summary(
+    storage: PanelStorage, notifier: SummaryNotifier, company: Company, period: str, *, actor: str
+) -> bool:
+    """Tell the client once more when figures of a summary it had changed and are approved
+    again (`notify.needs_resend`); the new figures are recorded, so it is told once."""
+    sent_before = [d for d in storage.dispatches(company.nip) if d.period == period]
+    if not sent_before:
+        return False
+    if not needs_resend(sent_before[-1].figures, storage.items(company.nip, period)):
+        return False
+    return _send_summary(storage, notifier, company, period, actor=actor, updated=True)
 
 
 # --- web page (Polish) -------------------------------------------------------------------------

@@ -119,7 +119,7 @@ summary_dispatches = sa.Table(
     sa.Column("period", sa.String(7), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("content_digest", sa.String(64)),
+    sa.Column("figures", sa.JSON),
     sa.Index("ix_summary_dispatches_company_period", "nip", "period"),
 )
 
@@ -136,14 +136,14 @@ _ITEM_CONTENT = ("kind", "amount", "due_date", "account", "source", "details", "
 
 @dataclass(frozen=True)
 class SummaryDispatch:
-    """A month's summary the panel sent (or recorded) for a company; `content_digest` sums up
-    the approved items it told of, so a later change of them can be told once more."""
+    """A month's summary the panel sent (or recorded) for a company; `figures` are what it told
+    (`notify.sent_figures`), so that a later change of them is told once more."""
 
     nip: str
     period: str
     sent_at: datetime
     channel: str
-    content_digest: str | None = None
+    figures: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -413,11 +413,12 @@ class PanelStorage:
         nip: str,
         period: str,
         channel: str,
-        content_digest: str | None = None,
+        figures: dict[str, str] | None = None,
         actor: str = "panel",
+        updated: bool = False,
     ) -> SummaryDispatch:
         """Note that the month's summary went out to the company through `channel`."""
-        dispatch = SummaryDispatch(nip, period, _now(), channel, content_digest)
+        dispatch = SummaryDispatch(nip, period, _now(), channel, figures)
         with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 summary_dispatches.insert().values(
@@ -425,10 +426,11 @@ class PanelStorage:
                     period=period,
                     sent_at=dispatch.sent_at,
                     channel=channel,
-                    content_digest=content_digest,
+                    figures=figures,
                 )
             )
-            _log(conn, actor, "summary", nip, period, f"sent by {channel}")
+            again = "changed figures, sent again" if updated else "sent"
+            _log(conn, actor, "summary", nip, period, f"{again} by {channel}")
         return dispatch
 
     def dispatches(self, nip: str | None = None) -> list[SummaryDispatch]:
@@ -443,7 +445,7 @@ class PanelStorage:
                     period=row.period,
                     sent_at=_as_utc(row.sent_at),
                     channel=row.channel,
-                    content_digest=row.content_digest,
+                    figures=row.figures,
                 )
                 for row in conn.execute(query)
             ]
