@@ -286,11 +286,20 @@ def _this_command() -> str:
 
 
 def _cmd_panel_serve(args: argparse.Namespace) -> int:
-    from konekto_pipeline.panel.server import serve
+    from konekto_pipeline.panel.server import build_notifier, serve
 
     token = os.environ.get("KONEKTO_PANEL_TOKEN") or None
-    print(f"Office panel on http://{args.host}:{args.port}/ (database {args.db})")
-    serve(_sqlite_url(args.db), host=args.host, port=args.port, token=token)
+    notifier = None
+    database = args.db
+    if args.settings is not None:
+        settings = load_office(args.settings)
+        notifier = build_notifier(settings)
+        if database is None and settings.panel.database is not None:
+            database = str(settings.resolve(settings.panel.database))
+    if database is None:
+        raise SettingsError("give --db, or --settings whose panel is a database file")
+    print(f"Office panel on http://{args.host}:{args.port}/ (database {database})")
+    serve(_sqlite_url(database), host=args.host, port=args.port, token=token, notifier=notifier)
     return 0
 
 
@@ -370,7 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     panel = commands.add_parser("panel", help="the reference office panel")
     panel_commands = panel.add_subparsers(dest="panel_command", required=True)
     serve = panel_commands.add_parser("serve", help="serve the panel and its web page")
-    serve.add_argument("--db", required=True, help="panel database file (SQLite)")
+    serve.add_argument("--db", help="panel database file (SQLite); default: the settings' one")
+    serve.add_argument(
+        "--settings", help="the office's konekto.yaml: its panel database and notifications"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.set_defaults(handler=_cmd_panel_serve)

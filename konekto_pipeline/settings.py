@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from konekto_pipeline.domain.accounts import InvalidAccount, validate_zus_account
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
+from konekto_pipeline.panel.notify import SmsSettings, SmtpSettings
 from konekto_pipeline.sources.buchalter.program import BuchalterProgram
 from konekto_pipeline.sources.files.paths import PathMap
 from konekto_pipeline.sources.firebird.program import FaktProgram, RaksProgram
@@ -174,6 +175,25 @@ class PanelSettings(_Strict):
         return self
 
 
+class NotificationSettings(_Strict):
+    """How the office panel tells clients: the office's SMTP server for e-mail, an HTTP SMS
+    gateway, the panel's address for links, and per client which channels are on (by default
+    e-mail, when the client has an address). Passwords and tokens come from the environment
+    variables these sections name."""
+
+    email: SmtpSettings | None = None
+    sms: SmsSettings | None = None
+    panel_url: str | None = None
+    channels: dict[str, list[Literal["email", "sms"]]] = Field(default_factory=dict)
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _nip_keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {validate_nip(str(nip)): on for nip, on in value.items()}
+        return value
+
+
 class CompanyOverride(_Strict):
     """What the office decided for one client: its name, legal form, ZUS account, sources."""
 
@@ -223,6 +243,7 @@ class Settings(_Strict):
         default_factory=lambda: {"zus": "never", "taxes": "never", "summaries": "never"}
     )
     send_summaries: bool = False
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     storage_dir: Path = Path(".konekto")
     paths: dict[str, str] = Field(default_factory=dict)

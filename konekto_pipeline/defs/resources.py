@@ -7,7 +7,7 @@ import dagster as dg
 
 from konekto_pipeline.office import load_office
 from konekto_pipeline.panel.client import PanelClient
-from konekto_pipeline.panel.server import PanelThread
+from konekto_pipeline.panel.server import PanelThread, build_notifier
 from konekto_pipeline.settings import Settings
 
 
@@ -40,6 +40,7 @@ class PanelResource(dg.ConfigurableResource):
         database_url = settings.panel_database_url()
         assert database_url is not None  # settings guarantee a URL or a database
         settings.resolve(panel.database).parent.mkdir(parents=True, exist_ok=True)
-        with PanelThread(database_url, token=self.token) as server:
+        notifier = build_notifier(settings)
+        with PanelThread(database_url, token=self.token, notifier=notifier) as server:
             with PanelClient(server.url, token=self.token, timeout=panel.timeout_seconds) as client:
                 yield client

@@ -17,8 +17,9 @@ import httpx
 import sqlalchemy as sa
 import uvicorn
 
-from konekto_pipeline.panel.app import create_app
+from konekto_pipeline.panel.app import RecordingSummaryNotifier, SummaryNotifier, create_app
 from konekto_pipeline.panel.contract import API_PREFIX
+from konekto_pipeline.panel.notify import EmailSender, HttpSmsGateway, Notifier
 from konekto_pipeline.panel.storage import PanelStorage
 
 LOCALHOST = "127.0.0.1"
@@ -32,11 +33,30 @@ def as_database_url(target: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(text).resolve().as_posix()}"
 
 
+def build_notifier(settings: Any) -> SummaryNotifier:
+    """The notifier the office's `notifications` settings describe; with neither e-mail nor SMS
+    set up, one that only records that a summary was asked for."""
+    notifications = settings.notifications
+    if notifications.email is None and notifications.sms is None:
+        return RecordingSummaryNotifier()
+    return Notifier(
+        settings.office_name,
+        email=EmailSender(notifications.email) if notifications.email else None,
+        sms=HttpSmsGateway(notifications.sms) if notifications.sms else None,
+        channels={nip: set(on) for nip, on in notifications.channels.items()} or None,
+        panel_url=notifications.panel_url,
+    )
+
+
 def serve(
-    database_url: str, host: str = LOCALHOST, port: int = 8765, token: str | None = None
+    database_url: str,
+    host: str = LOCALHOST,
+    port: int = 8765,
+    token: str | None = None,
+    notifier: SummaryNotifier | None = None,
 ) -> None:
     """Serve the panel until interrupted (blocking)."""
-    uvicorn.run(create_app(database_url, token), host=host, port=port)
+    uvicorn.run(create_app(database_url, token, notifier=notifier), host=host, port=port)
 
 
 class PanelThread:
@@ -52,9 +72,11 @@ class PanelThread:
         token: str | None = None,
         port: int = 0,
         startup_timeout: float = 15.0,
+        notifier: SummaryNotifier | None = None,
     ) -> None:
         self.database_url = database_url
         self.token = token
+        self.notifier = notifier
         self.port = port
         self.startup_timeout = startup_timeout
         self._server: uvicorn.Server | None = None
@@ -82,7 +104,7 @@ class PanelThread:
 
     def start(self) -> None:
         """Bind the port, start uvicorn and wait until the panel answers."""
-        app = create_app(self.database_url, self.token)
+        app = create_app(self.database_url, self.token, notifier=self.notifier)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((LOCALHOST, self.port))
