@@ -5,12 +5,9 @@ POSIX path. A Linux workstation reads the same settings file through the top-lev
 mapping of drive letters and shares to mount points (`paths: {"C:": /mnt/c}`).
 """
 
-from pathlib import Path
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from konekto_pipeline.sources.files.encodings import canonical, register_variant
-from konekto_pipeline.sources.files.paths import PathMap
 
 
 class FileProgram(BaseModel):
@@ -60,8 +57,3 @@ class FileProgram(BaseModel):
         if not self.encoding_overrides:
             return self.encoding
         return register_variant(f"mazovia-{key}", self.encoding_overrides)
-
-
-def local_path(text: str | Path, paths: PathMap, base_dir: Path) -> Path:
-    """A path from the settings or a program's own file, as this machine reaches it."""
-    return paths.to_local(text, base_dir)
