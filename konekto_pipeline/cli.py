@@ -5,14 +5,17 @@ command line is what runs from the launchpad.
 """
 
 import argparse
+import getpass
 import json
 import os
+import secrets
 import shlex
 import sys
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import sqlalchemy.exc
@@ -219,7 +222,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print_report(report)
     konekto = _this_command()
     print(
-        f"\nSee the panel: {konekto} panel serve --db {office.panel_database}\n"
+        f"\nLog in:        {konekto} panel user add biuro --db {office.panel_database}"
+        " (asks for a password)\n"
+        f"See the panel: {konekto} panel serve --db {office.panel_database}\n"
         f"Dump it:       {konekto} panel dump --db {office.panel_database}\n"
         f"Sync again:    {konekto} sync --settings {office.settings_path} "
         f"--from {office.first_period} --to {office.last_period}"
@@ -316,8 +321,60 @@ def _cmd_panel_dump(args: argparse.Namespace) -> int:
     return 0
 
 
+NEW_PASSWORD_ENV_VAR = "KONEKTO_NEW_PASSWORD"
+
+
+def _panel_auth(args: argparse.Namespace) -> Any:
+    from konekto_pipeline.panel.auth import PanelAuth
+    from konekto_pipeline.panel.storage import PanelStorage
+
+    database = args.db
+    if database is None and args.settings is not None:
+        settings = load_office(args.settings)
+        if settings.panel.database is not None:
+            database = str(settings.resolve(settings.panel.database))
+    if database is None:
+        raise SettingsError("give --db, or --settings whose panel is a database file")
+    return PanelAuth(PanelStorage(_sqlite_url(database)), session_secret=secrets.token_bytes(32))
+
+
+def _new_password() -> str:
+    """The new user's password: from KONEKTO_NEW_PASSWORD (scripts), else asked twice."""
+    given = os.environ.get(NEW_PASSWORD_ENV_VAR)
+    if given:
+        return given
+    first = getpass.getpass("Hasło: ")
+    if getpass.getpass("Powtórz hasło: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _cmd_panel_user_add(args: argparse.Namespace) -> int:
+    from konekto_pipeline.panel.auth import PasswordRejected
+
+    auth = _panel_auth(args)
+    try:
+        user = auth.create_office_user(args.username, _new_password(), args.name or "")
+    except PasswordRejected as error:
+        raise ValueError(str(error)) from None
+    print(f"Office user {user.username} can now log in to the panel.")
+    return 0
+
+
+def _cmd_panel_token_create(args: argparse.Namespace) -> int:
+    token = _panel_auth(args).create_api_token(args.name, created_by="konekto panel token")
+    print("The panel keeps only a hash of this token; it is shown once:")
+    print(token)
+    return 0
+
+
 def _sqlite_url(path: str) -> str:
     return path if "://" in path else f"sqlite:///{Path(path).resolve()}"
+
+
+def _panel_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="panel database file (SQLite) or URL")
+    parser.add_argument("--settings", help="the office's konekto.yaml (its panel database)")
 
 
 def _program_keys() -> list[str]:
@@ -386,6 +443,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.set_defaults(handler=_cmd_panel_serve)
+    user = panel_commands.add_parser(
+        "user", help="office staff who log in to the panel's pages"
+    ).add_subparsers(dest="user_command", required=True)
+    user_add = user.add_parser(
+        "add", help=f"add office staff (password: asked, or {NEW_PASSWORD_ENV_VAR})"
+    )
+    user_add.add_argument("username")
+    user_add.add_argument("--name", help="the name shown in the history, e.g. Anna Kowalska")
+    _panel_target(user_add)
+    user_add.set_defaults(handler=_cmd_panel_user_add)
+    token = panel_commands.add_parser(
+        "token", help="API tokens for the pipeline (shown once, kept hashed)"
+    ).add_subparsers(dest="token_command", required=True)
+    token_create = token.add_parser("create", help="make an API token and print it once")
+    token_create.add_argument("name", help="what the token is for, e.g. pipeline")
+    _panel_target(token_create)
+    token_create.set_defaults(handler=_cmd_panel_token_create)
     dump = panel_commands.add_parser("dump", help="print every stored item as JSON lines")
     dump.add_argument("--db", required=True, help="panel database file (SQLite)")
     dump.set_defaults(handler=_cmd_panel_dump)

@@ -507,38 +507,6 @@ def test_concurrent_uploads_of_the_same_items_keep_one_item_per_key(panel: Panel
     assert statuses.count("created") == 12 and statuses.count("unchanged") == 60
 
 
-# --- web page -----------------------------------------------------------------------------------
-
-
-def test_company_list_escapes_names_and_marks_unapproved_data(client: PanelClient) -> None:
-    client.upsert_company(Company(nip=OTHER_NIP, name='Zakład "Łódź" & Syn <sp. j.>'))
-    client.upsert_items(NIP, [_zus()])
-
-    page = httpx.get(f"{client._http.base_url}/")
-    rows = {row.split("</tr>")[0] for row in page.text.split("<tr>")}
-
-    assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert "Zakład &quot;Łódź&quot; &amp; Syn &lt;sp. j.&gt;" in page.text
-    assert "<sp. j.>" not in page.text
-    ours = next(row for row in rows if NIP in row)
-    theirs = next(row for row in rows if OTHER_NIP in row)
-    assert "Piekarnia Żółć sp. z o.o." in ours and "niezatwierdzone dane" in ours
-    assert "niezatwierdzone dane" not in theirs
-
-
-def test_company_page_shows_months_per_data_type_in_zloty(client: PanelClient) -> None:
-    client.upsert_items(NIP, [_zus(), _tax(amount=98700), _summary("2024-12")])
-    client.approve(NIP, ApproveRequest(period="2025-01", data_types=["zus"], approved_by="Ewa"))
-
-    page = httpx.get(f"{client._http.base_url}/firma/{NIP}").text
-
-    assert "<h1>Piekarnia Żółć sp. z o.o.</h1>" in page
-    assert "1 476,32 zł" in page and "987,00 zł" in page and "10 000,00 zł" in page
-    assert "<h2>ZUS</h2>" in page and "<h2>Podatki</h2>" in page
-    assert "zatwierdzone (Ewa," in page and "niezatwierdzone" in page
-    assert "20.02.2025" in page
-
-
 # --- token --------------------------------------------------------------------------------------
 
 
@@ -576,9 +544,42 @@ def test_client_with_a_wrong_token_gets_a_panel_error_without_the_token(
     assert client.request_count == 1
 
 
-def test_web_pages_need_the_token_when_the_panel_has_one(guarded_panel: PanelThread) -> None:
-    assert httpx.get(f"{guarded_panel.url}/").status_code == 401
-    assert httpx.get(f"{guarded_panel.url}/", auth=("biuro", TOKEN)).status_code == 200
+def test_web_pages_need_a_login_not_the_api_token(guarded_panel: PanelThread) -> None:
+    page = httpx.get(f"{guarded_panel.url}/", auth=("biuro", TOKEN), follow_redirects=False)
+
+    assert page.status_code in (302, 303) and page.headers["location"].startswith("/logowanie")
+
+
+def test_an_api_token_made_by_the_panel_opens_the_api_and_is_stored_hashed(
+    tmp_path: Path,
+) -> None:
+    url = as_database_url(tmp_path / "tokens.db")
+    with PanelThread(url) as panel:
+        assert panel.app is not None
+        made = panel.app.state.auth.create_api_token("pipeline")
+        companies = f"{panel.url}/api/v1/companies"
+
+        refused = httpx.get(companies)  # once a token exists, the API is closed without one
+        accepted = httpx.get(companies, headers={"Authorization": f"Bearer {made}"})
+
+    assert (refused.status_code, accepted.status_code) == (401, 200)
+    with sa.create_engine(url).connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM panel_api_tokens"))
+        stored = " ".join(str(row) for row in rows)
+    assert made not in stored
+
+
+def test_repeated_wrong_tokens_from_one_address_are_refused_for_a_while(
+    guarded_panel: PanelThread,
+) -> None:
+    url = f"{guarded_panel.url}/api/v1/companies"
+    wrong = {"Authorization": "Bearer wrong"}
+
+    answers = [httpx.get(url, headers=wrong).status_code for _ in range(6)]
+    right_but_blocked = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert answers == [401] * 5 + [429]
+    assert right_but_blocked.status_code == 429 and "Retry-After" in right_but_blocked.headers
 
 
 # --- client retries against a scripted server ----------------------------------------------------
@@ -709,3 +710,24 @@ def test_committed_openapi_file_matches_the_app() -> None:
 
     assert committed == openapi_yaml(), "run: python -m konekto_pipeline.panel.app"
     assert yaml.safe_load(committed)["info"]["version"] == "1"
+
+
+def test_office_staff_added_on_the_command_line_can_log_in_and_tokens_are_shown_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from konekto_pipeline.cli import main
+    from konekto_pipeline.panel.auth import PanelAuth
+    from konekto_pipeline.panel.storage import PanelStorage
+
+    database = tmp_path / "panel.sqlite"
+    monkeypatch.setenv("KONEKTO_NEW_PASSWORD", "Dobre-Hasło-2026")
+    assert main(["panel", "user", "add", "anna", "--name", "Anna K", "--db", str(database)]) == 0
+    assert main(["panel", "token", "create", "pipeline", "--db", str(database)]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+
+    auth = PanelAuth(PanelStorage(as_database_url(database)), session_secret="x" * 32)
+    assert auth.login("anna", "Dobre-Hasło-2026", "127.0.0.1").user is not None
+    assert auth.login("anna", "zle-haslo-123", "127.0.0.1").user is None
+    assert auth.check_api_token(token) is not None
+    monkeypatch.setenv("KONEKTO_NEW_PASSWORD", "krótkie")
+    assert main(["panel", "user", "add", "ewa", "--db", str(database)]) == 2

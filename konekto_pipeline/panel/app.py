@@ -1,32 +1,26 @@
-"""The reference KonektoSmart panel: the v1 REST contract and a small Polish web page over it.
+"""The reference KonektoSmart panel: the v1 REST contract, and the office's and clients' pages.
 
 The pipeline uploads companies and items here (the embedded SQLite panel, or the same server run
-on its own), and an office can look at its data in a browser before it points the pipeline at the
-real service. The web page only shows data; approving from the page is not built yet, approval
-goes through `POST /api/v1/companies/{nip}/approve`.
+on its own). Office staff log in to approve months and send summaries (`web.py`); a client logs
+in to see its approved figures, pay them by QR code and mark them paid. The REST API takes the
+panel's token from the environment or an API token the panel made (stored hashed, `auth.py`).
 """
 
-import base64
-import binascii
 import hmac
-import html
 import logging
 import pathlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime
 from typing import Annotated, Protocol
 
 import yaml
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from konekto_pipeline.domain.money import format_pln
+from konekto_pipeline.panel.auth import PanelAuth
 from konekto_pipeline.panel.contract import (
     API_PREFIX,
     API_VERSION,
-    DATA_TYPES,
     MAX_ITEMS_PER_REQUEST,
     NIP_PATTERN,
     PERIOD_PATTERN,
@@ -47,6 +41,7 @@ from konekto_pipeline.panel.contract import (
 )
 from konekto_pipeline.panel.notify import needs_resend, sent_figures
 from konekto_pipeline.panel.storage import PanelStorage
+from konekto_pipeline.panel.web import create_web_router
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +99,24 @@ class RecordingSummaryNotifier:
 
 
 def create_app(
-    database_url: str, token: str | None = None, *, notifier: SummaryNotifier | None = None
+    database_url: str,
+    token: str | None = None,
+    *,
+    notifier: SummaryNotifier | None = None,
+    office_name: str = "Biuro rachunkowe",
+    session_secret: str | None = None,
 ) -> FastAPI:
     """The panel app over the database at `database_url` (any SQLAlchemy URL).
 
-    With a `token`, every /api/v1 call but health needs `Authorization: Bearer <token>`, and the
-    web pages need it too (as the bearer token, or as the password of the browser's login box).
+    The REST API needs `Authorization: Bearer <token>`: the `token` given here (the office's
+    KONEKTO_PANEL_TOKEN) or an API token made by the panel. A panel with neither (the one a
+    sync embeds on 127.0.0.1 for its own run) answers without one. The web pages need a login.
     """
     if token == "":
         raise ValueError("the panel token is empty; pass None to run the panel without one")
     storage = PanelStorage(database_url)
+    auth = PanelAuth(storage, session_secret=session_secret)
+    notifier = notifier or RecordingSummaryNotifier()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -128,9 +131,10 @@ def create_app(
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.storage = storage
+    app.state.auth = auth
     app.include_router(_health_router())
-    app.include_router(_api_router(storage, token, notifier or RecordingSummaryNotifier()))
-    app.include_router(_web_router(storage, token))
+    app.include_router(_api_router(storage, _bearer_dependency(token, auth), notifier))
+    app.include_router(create_web_router(storage, auth, notifier, office_name))
     return app
 
 
@@ -138,21 +142,37 @@ def _same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _bearer_dependency(token: str | None) -> Callable[..., None]:
-    """A dependency that rejects calls without the panel's token; it never logs or echoes it."""
+def _bearer_dependency(token: str | None, auth: PanelAuth) -> Callable[..., None]:
+    """Rejects calls without the panel's token or an API token it made; never logs or echoes
+    either. Repeated failures from one address are refused for a while (429), like logins."""
     bearer = HTTPBearer(auto_error=False, description="the panel's API token")
 
     def require_token(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
-        if token is None:
+        if token is None and not auth.api_tokens():
             return
-        if credentials is None or not _same_secret(credentials.credentials, token):
+        key = f"api:{request.client.host if request.client else 'unknown'}"
+        retry_after = auth.limiter.retry_after([key])
+        if retry_after is not None:
             raise HTTPException(
-                status_code=401,
-                detail="missing or invalid bearer token",
-                headers={"WWW-Authenticate": "Bearer"},
+                status_code=429,
+                detail="too many calls with a wrong token; try again later",
+                headers={"Retry-After": str(retry_after)},
             )
+        given = None if credentials is None else credentials.credentials
+        if given is not None and (
+            (token is not None and _same_secret(given, token))
+            or auth.check_api_token(given) is not None
+        ):
+            return
+        auth.limiter.record_failure([key])
+        raise HTTPException(
+            status_code=401,
+            detail="missing or invalid bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     return require_token
 
@@ -168,10 +188,12 @@ def _health_router() -> APIRouter:
     return router
 
 
-def _api_router(storage: PanelStorage, token: str | None, notifier: SummaryNotifier) -> APIRouter:
+def _api_router(
+    storage: PanelStorage, require_token: Callable[..., None], notifier: SummaryNotifier
+) -> APIRouter:
     router = APIRouter(
         prefix=API_PREFIX,
-        dependencies=[Depends(_bearer_dependency(token))],
+        dependencies=[Depends(require_token)],
         responses={401: {"description": "missing or invalid bearer token"}},
     )
 
@@ -339,150 +361,6 @@ def _send_changed_summary(
     if not needs_resend(sent_before[-1].figures, storage.items(company.nip, period)):
         return False
     return _send_summary(storage, notifier, company, period, actor=actor, updated=True)
-
-
-# --- web page (Polish) -------------------------------------------------------------------------
-
-DATA_TYPE_LABELS = {"zus": "ZUS", "taxes": "Podatki", "summaries": "Podsumowania księgowe"}
-AMOUNT_LABELS = {"zus": "Do zapłaty", "taxes": "Do zapłaty", "summaries": "Przychód"}
-
-_STYLE = (
-    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
-    "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-    ".kwota{text-align:right;white-space:nowrap}.uwaga{color:#b00;font-weight:bold}"
-)
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _date_pl(day: date | None) -> str:
-    return "" if day is None else day.strftime("%d.%m.%Y")
-
-
-def _moment(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _page(title: str, body: str) -> HTMLResponse:
-    document = (
-        '<!DOCTYPE html>\n<html lang="pl"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_STYLE}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
-    return HTMLResponse(document)
-
-
-def _web_access(token: str | None) -> Callable[[Request], None]:
-    """Guards the web pages with the API token: bearer, or the password of HTTP Basic."""
-
-    def require_access(request: Request) -> None:
-        if token is None:
-            return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and _same_secret(value.strip(), token):
-            return
-        if scheme.lower() == "basic" and _same_secret(_basic_password(value), token):
-            return
-        raise HTTPException(
-            status_code=401,
-            detail="wymagane logowanie",
-            headers={"WWW-Authenticate": 'Basic realm="KonektoSmart", charset="UTF-8"'},
-        )
-
-    return require_access
-
-
-def _basic_password(value: str) -> str:
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return decoded.partition(":")[2]
-
-
-def _web_router(storage: PanelStorage, token: str | None) -> APIRouter:
-    router = APIRouter(include_in_schema=False, dependencies=[Depends(_web_access(token))])
-
-    @router.get("/", response_class=HTMLResponse)
-    def company_list() -> HTMLResponse:
-        """Companies, with a mark on those that have data waiting for approval."""
-        unapproved = storage.unapproved_counts()
-        rows = "".join(
-            f'<tr><td><a href="/firma/{_e(company.nip)}">{_e(company.name)}</a></td>'
-            f"<td>{_e(company.nip)}</td><td>"
-            + (
-                '<span class="uwaga">niezatwierdzone dane</span>'
-                if company.nip in unapproved
-                else ""
-            )
-            + "</td></tr>"
-            for company in storage.companies()
-        )
-        table = (
-            "<table><tr><th>Nazwa</th><th>NIP</th><th>Stan</th></tr>" + rows + "</table>"
-            if rows
-            else "<p>Brak firm.</p>"
-        )
-        return _page("Firmy — panel KonektoSmart", "<h1>Firmy</h1>" + table)
-
-    @router.get("/firma/{nip}", response_class=HTMLResponse)
-    def company_page(nip: NipPath) -> HTMLResponse:
-        """A company's months per data type, with amounts in złoty and approval."""
-        company = storage.company(nip)
-        if company is None:
-            raise HTTPException(404, detail="nie ma takiej firmy")
-        stored = storage.items(nip)
-        sections = "".join(_data_type_section(data_type, stored) for data_type in DATA_TYPES)
-        heading = f"<h1>{_e(company.name)}</h1><p>NIP {_e(company.nip)}</p>"
-        back = '<p><a href="/">← wszystkie firmy</a></p>'
-        return _page(f"{company.name} — panel KonektoSmart", back + heading + sections)
-
-    return router
-
-
-def _data_type_section(data_type: str, stored: Sequence[StoredItem]) -> str:
-    chosen = sorted(
-        (item for item in stored if item.data_type == data_type),
-        key=lambda item: (item.period, item.tax or ""),
-        reverse=True,
-    )
-    title = f"<h2>{_e(DATA_TYPE_LABELS[data_type])}</h2>"
-    if not chosen:
-        return title + "<p>Brak danych.</p>"
-    header = (
-        f"<tr><th>Miesiąc</th><th>Pozycja</th><th>Rodzaj</th><th>{AMOUNT_LABELS[data_type]}</th>"
-        "<th>Termin płatności</th><th>Źródło</th><th>Wysłano</th><th>Zatwierdzenie</th></tr>"
-    )
-    return title + "<table>" + header + "".join(_item_row(item) for item in chosen) + "</table>"
-
-
-def _item_row(item: StoredItem) -> str:
-    if item.approved:
-        by = (
-            f" ({_e(item.approved_by)}, {_e(_moment(item.approved_at))})"
-            if item.approved_by
-            else ""
-        )
-        approval = f"zatwierdzone{by}"
-    else:
-        approval = '<span class="uwaga">niezatwierdzone</span>'
-    cells = [
-        _e(item.period),
-        _e(item.tax or ""),
-        _e(item.kind),
-        _e(format_pln(item.amount)),
-        _e(_date_pl(item.due_date)),
-        _e(item.source),
-        _e(_moment(item.sent_at)),
-        approval,
-    ]
-    tds = "".join(
-        f'<td class="kwota">{cell}</td>' if index == 3 else f"<td>{cell}</td>"
-        for index, cell in enumerate(cells)
-    )
-    return f"<tr>{tds}</tr>"
 
 
 # --- OpenAPI file --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ database file instead of a panel URL, and `dump` reads the items back out for `k
 """
 
 import os
+import secrets
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any, Self
 import httpx
 import sqlalchemy as sa
 import uvicorn
+from fastapi import FastAPI
 
 from konekto_pipeline.panel.app import RecordingSummaryNotifier, SummaryNotifier, create_app
 from konekto_pipeline.panel.contract import API_PREFIX
@@ -80,6 +82,7 @@ class PanelThread:
         self.port = port
         self.startup_timeout = startup_timeout
         self._server: uvicorn.Server | None = None
+        self.app: FastAPI | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
@@ -104,7 +107,13 @@ class PanelThread:
 
     def start(self) -> None:
         """Bind the port, start uvicorn and wait until the panel answers."""
-        app = create_app(self.database_url, self.token, notifier=self.notifier)
+        # The embedded panel lives for one run: its sessions need not outlive it.
+        self.app = app = create_app(
+            self.database_url,
+            self.token,
+            notifier=self.notifier,
+            session_secret=secrets.token_urlsafe(32),
+        )
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((LOCALHOST, self.port))
