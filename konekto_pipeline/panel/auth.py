@@ -51,7 +51,7 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from konekto_pipeline.panel.contract import NIP_PATTERN
-from konekto_pipeline.panel.storage import PanelStorage, metadata
+from konekto_pipeline.panel.storage import PanelStorage, as_utc, metadata, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -189,17 +189,6 @@ class ScryptCost:
     n: int = 2**15
     r: int = 8
     p: int = 3
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _sha256(text: str) -> str:
@@ -475,9 +464,9 @@ class PanelAuth:
                     nip=nip,
                     display_name=display_name.strip(),
                     password_hash=password_hash,
-                    password_set_at=_now() if password_hash else None,
+                    password_set_at=utc_now() if password_hash else None,
                     disabled=False,
-                    created_at=_now(),
+                    created_at=utc_now(),
                 )
             )
         logger.info("panel user %s created (%s%s)", name, role, f", NIP {nip}" if nip else "")
@@ -529,7 +518,7 @@ class PanelAuth:
             conn.execute(
                 users.update()
                 .where(users.c.id == user_id)
-                .values(password_hash=password_hash, password_set_at=_now())
+                .values(password_hash=password_hash, password_set_at=utc_now())
             )
 
     def disable(self, user_id: int) -> None:
@@ -573,7 +562,7 @@ class PanelAuth:
     def create_activation(self, user_id: int, valid_for: timedelta = ACTIVATION_LIFETIME) -> str:
         """A single-use token that lets the user set a password; returned once, stored hashed."""
         token = secrets.token_urlsafe(32)
-        now = _now()
+        now = utc_now()
         with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 activation_tokens.insert().values(
@@ -613,12 +602,12 @@ class PanelAuth:
                 activation_tokens.update()
                 .where(activation_tokens.c.user_id == row.user_id)
                 .where(activation_tokens.c.used_at.is_(None))
-                .values(used_at=_now())
+                .values(used_at=utc_now())
             )
             conn.execute(
                 users.update()
                 .where(users.c.id == row.user_id)
-                .values(password_hash=password_hash, password_set_at=_now())
+                .values(password_hash=password_hash, password_set_at=utc_now())
             )
         logger.info("panel user %s set a password by activation link", user.username)
         return self.user(user.id)
@@ -633,7 +622,7 @@ class PanelAuth:
                 api_tokens.insert().values(
                     name=name,
                     token_sha256=_sha256(token),
-                    created_at=_now(),
+                    created_at=utc_now(),
                     created_by=created_by,
                 )
             )
@@ -651,7 +640,7 @@ class PanelAuth:
             if row is None:
                 return None
             conn.execute(
-                api_tokens.update().where(api_tokens.c.id == row.id).values(last_used_at=_now())
+                api_tokens.update().where(api_tokens.c.id == row.id).values(last_used_at=utc_now())
             )
         return _api_token(row)
 
@@ -665,7 +654,7 @@ class PanelAuth:
         """The token is refused from now on."""
         with self._write_lock, self.engine.begin() as conn:
             conn.execute(
-                api_tokens.update().where(api_tokens.c.id == token_id).values(revoked_at=_now())
+                api_tokens.update().where(api_tokens.c.id == token_id).values(revoked_at=utc_now())
             )
 
     # sessions
@@ -716,7 +705,7 @@ class PanelAuth:
         """Log out: the session's cookie is refused from now on, even if it was copied."""
         expires = datetime.fromtimestamp(session.expires, UTC)
         with self._write_lock, self.engine.begin() as conn:
-            conn.execute(ended_sessions.delete().where(ended_sessions.c.expires_at < _now()))
+            conn.execute(ended_sessions.delete().where(ended_sessions.c.expires_at < utc_now()))
             conn.execute(
                 ended_sessions.insert().values(
                     session_sha256=_sha256(session.session_id), expires_at=expires
@@ -737,8 +726,8 @@ def _usable_activation(conn: sa.Connection, token: str) -> Any:
     ).first()
     if row is None or row.used_at is not None:
         return None
-    expires_at = _as_utc(row.expires_at)
-    return row if expires_at is not None and expires_at > _now() else None
+    expires_at = as_utc(row.expires_at)
+    return row if expires_at is not None and expires_at > utc_now() else None
 
 
 def _user(row: Any) -> User:
@@ -757,10 +746,10 @@ def _api_token(row: Any) -> ApiToken:
     return ApiToken(
         id=row.id,
         name=row.name,
-        created_at=_as_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         created_by=row.created_by,
-        last_used_at=_as_utc(row.last_used_at),
-        revoked_at=_as_utc(row.revoked_at),
+        last_used_at=as_utc(row.last_used_at),
+        revoked_at=as_utc(row.revoked_at),
     )
 
 

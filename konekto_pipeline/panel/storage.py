@@ -166,11 +166,11 @@ class ReplacedItem:
     replaced_at: datetime
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything stored here is UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -211,7 +211,7 @@ class PanelStorage:
         values = company.model_dump(include=set(_COMPANY_FIELDS))
         with self._write_lock, self.engine.begin() as conn:
             row = conn.execute(sa.select(companies).where(companies.c.nip == company.nip)).first()
-            now = _now()
+            now = utc_now()
             if row is None:
                 conn.execute(
                     companies.insert().values(
@@ -260,7 +260,7 @@ class PanelStorage:
         periods = sorted({item.period for item in batch})
         with self._write_lock, self.engine.begin() as conn:
             existing = _digests_by_key(conn, nip, periods)
-            now = _now()
+            now = utc_now()
             results = [self._upsert_item(conn, item, existing, now, sent_by) for item in batch]
             _log_upload(conn, nip, results, sent_by)
         return results
@@ -339,7 +339,7 @@ class PanelStorage:
                 items.c.data_type.in_(request.data_types),
                 items.c.approved.is_(False),
             )
-            .values(approved=True, approved_at=_now(), approved_by=request.approved_by)
+            .values(approved=True, approved_at=utc_now(), approved_by=request.approved_by)
         )
         with self._write_lock, self.engine.begin() as conn:
             count = conn.execute(statement).rowcount
@@ -353,7 +353,7 @@ class PanelStorage:
         statement = (
             items.update()
             .where(*_key_clause(key), items.c.approved.is_(True))
-            .values(paid_at=_now() if paid else None, paid_by=by if paid else None)
+            .values(paid_at=utc_now() if paid else None, paid_by=by if paid else None)
         )
         with self._write_lock, self.engine.begin() as conn:
             if conn.execute(statement).rowcount == 0:
@@ -369,7 +369,7 @@ class PanelStorage:
             query = query.where(item_history.c.period == period)
         with self.engine.connect() as conn:
             return [
-                ReplacedItem(_stored_item(row), _as_utc(row.replaced_at))
+                ReplacedItem(_stored_item(row), as_utc(row.replaced_at))
                 for row in conn.execute(query.order_by(item_history.c.id))
             ]
 
@@ -387,7 +387,7 @@ class PanelStorage:
             query = query.where(events.c.nip == nip)
         with self.engine.connect() as conn:
             return [
-                Event(_as_utc(row.at), row.actor, row.action, row.nip, row.period, row.detail)
+                Event(as_utc(row.at), row.actor, row.action, row.nip, row.period, row.detail)
                 for row in conn.execute(query)
             ]
 
@@ -418,7 +418,7 @@ class PanelStorage:
         updated: bool = False,
     ) -> SummaryDispatch:
         """Note that the month's summary went out to the company through `channel`."""
-        dispatch = SummaryDispatch(nip, period, _now(), channel, figures)
+        dispatch = SummaryDispatch(nip, period, utc_now(), channel, figures)
         with self._write_lock, self.engine.begin() as conn:
             conn.execute(
                 summary_dispatches.insert().values(
@@ -443,7 +443,7 @@ class PanelStorage:
                 SummaryDispatch(
                     nip=row.nip,
                     period=row.period,
-                    sent_at=_as_utc(row.sent_at),
+                    sent_at=as_utc(row.sent_at),
                     channel=row.channel,
                     figures=row.figures,
                 )
@@ -460,7 +460,7 @@ def _log(
     detail: str,
 ) -> None:
     row = {"actor": actor, "action": action, "nip": nip, "period": period, "detail": detail}
-    conn.execute(events.insert().values(at=_now(), **row))
+    conn.execute(events.insert().values(at=utc_now(), **row))
 
 
 def _log_upload(
@@ -526,8 +526,8 @@ def _stored_item(row: sa.Row[Any]) -> StoredItem:
         {
             **{name: getattr(row, name) for name in StoredItem.model_fields},
             "tax": row.tax or None,
-            "sent_at": _as_utc(row.sent_at),
-            "approved_at": _as_utc(row.approved_at),
-            "paid_at": _as_utc(row.paid_at),
+            "sent_at": as_utc(row.sent_at),
+            "approved_at": as_utc(row.approved_at),
+            "paid_at": as_utc(row.paid_at),
         }
     )
