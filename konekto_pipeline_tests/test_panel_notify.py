@@ -472,7 +472,7 @@ class Mailbox:
     deliveries: list[Delivery] = field(default_factory=list)
     logins: list[tuple[str, bytes]] = field(default_factory=list)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         over_tls = server.transport.get_extra_info("ssl_object") is not None
         delivery = Delivery(
