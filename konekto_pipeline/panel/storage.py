@@ -47,53 +47,44 @@ companies = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+
+def _item_columns() -> list[sa.Column[Any]]:
+    """An item's columns, made anew for each table that holds items (the current ones and the
+    versions they replaced): a column belongs to one table."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
+        sa.Column("data_type", sa.String(16), nullable=False),
+        sa.Column("period", sa.String(7), nullable=False),
+        sa.Column("tax", sa.String(16), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("amount", sa.BigInteger, nullable=False),
+        sa.Column("due_date", sa.Date),
+        sa.Column("account", sa.String(26)),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("details", sa.JSON, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_by", sa.String(200)),
+        sa.Column("approved", sa.Boolean, nullable=False, default=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True)),
+        sa.Column("approved_by", sa.String(200)),
+        sa.Column("paid_at", sa.DateTime(timezone=True)),
+        sa.Column("paid_by", sa.String(200)),
+    ]
+
+
 items = sa.Table(
     "items",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
-    sa.Column("data_type", sa.String(16), nullable=False),
-    sa.Column("period", sa.String(7), nullable=False),
-    sa.Column("tax", sa.String(16), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("due_date", sa.Date),
-    sa.Column("account", sa.String(26)),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("details", sa.JSON, nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_by", sa.String(200)),
-    sa.Column("approved", sa.Boolean, nullable=False, default=False),
-    sa.Column("approved_at", sa.DateTime(timezone=True)),
-    sa.Column("approved_by", sa.String(200)),
-    sa.Column("paid_at", sa.DateTime(timezone=True)),
-    sa.Column("paid_by", sa.String(200)),
+    *_item_columns(),
     sa.UniqueConstraint("nip", "data_type", "period", "tax", name="uq_items_key"),
 )
 
 item_history = sa.Table(
     "item_history",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("nip", sa.String(10), sa.ForeignKey("companies.nip"), nullable=False),
-    sa.Column("data_type", sa.String(16), nullable=False),
-    sa.Column("period", sa.String(7), nullable=False),
-    sa.Column("tax", sa.String(16), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("due_date", sa.Date),
-    sa.Column("account", sa.String(26)),
-    sa.Column("source", sa.String(64), nullable=False),
-    sa.Column("details", sa.JSON, nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_by", sa.String(200)),
-    sa.Column("approved", sa.Boolean, nullable=False),
-    sa.Column("approved_at", sa.DateTime(timezone=True)),
-    sa.Column("approved_by", sa.String(200)),
-    sa.Column("paid_at", sa.DateTime(timezone=True)),
-    sa.Column("paid_by", sa.String(200)),
+    *_item_columns(),
     sa.Column("replaced_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_item_history_company_period", "nip", "period"),
 )
