@@ -217,13 +217,101 @@ class UpdateSettings(_Strict):
 
 
 ApprovalPolicy = Literal["on_update", "scheduled", "never"]
+CRON_FIELDS = 5
+
+
+class ScheduledApproval(_Strict):
+    """Approve on set days of the month at set hours (Europe/Warsaw), e.g.
+    `{days: [10, 20], at: ["08:00", "14:30"]}`; without `days`, every day."""
+
+    days: list[Annotated[int, Field(ge=1, le=31)]] | None = Field(default=None, min_length=1)
+    at: list[str] = Field(default_factory=lambda: ["09:00"], min_length=1)
+
+    @field_validator("at")
+    @classmethod
+    def _clock_times(cls, value: list[str]) -> list[str]:
+        for text in value:
+            hour, _, minute = str(text).partition(":")
+            if not (hour.isdigit() and minute.isdigit() and len(minute) == 2):
+                raise ValueError(f"{text!r} is not a time of day; write HH:MM, e.g. 09:00")
+            if int(hour) > 23 or int(minute) > 59:
+                raise ValueError(f"{text!r} is not a time of day; write HH:MM, e.g. 09:00")
+        return value
+
+    def cron_schedules(self) -> list[str]:
+        """Cron lines for these days and times: one per distinct minute of the hour."""
+        days = ",".join(str(day) for day in sorted(set(self.days))) if self.days else "*"
+        hours_by_minute: dict[int, set[int]] = {}
+        for text in self.at:
+            hour, minute = (int(part) for part in text.split(":"))
+            hours_by_minute.setdefault(minute, set()).add(hour)
+        return [
+            f"{minute} {','.join(str(hour) for hour in sorted(hours))} {days} * *"
+            for minute, hours in sorted(hours_by_minute.items())
+        ]
+
+
+def check_cron(value: str | list[str]) -> list[str]:
+    """Cron lines as a list; a line Dagster cannot schedule is an error naming it."""
+    import dagster as dg
+
+    lines = [value] if isinstance(value, str) else list(value)
+    if not lines:
+        raise ValueError("give at least one cron line, e.g. '0 6 * * *'")
+    for line in lines:
+        problem = f"{line!r} is not a cron line (minute hour day month weekday, e.g. '0 6 * * *')"
+        if len(str(line).split()) != CRON_FIELDS:
+            raise ValueError(problem)
+        try:  # Dagster's own parser decides what it can schedule
+            dg.ScheduleDefinition(name="check", cron_schedule=str(line), job_name="check")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError(problem) from None
+    return [str(line) for line in lines]
 
 
 class ScheduleSettings(_Strict):
-    """Cron lines (Europe/Warsaw) for the automatic update and for scheduled approval."""
+    """The automatic update and scheduled approval (cron lines in Europe/Warsaw).
 
-    automatic_update: str = "0 6 * * *"
-    approval: str = "0 9 * * 1-5"
+    With `enabled` the update schedule and the change sensor start on their own (an office
+    turns them off in the Dagster UI); without it both are there, stopped. `approval` is the
+    cron of the data types whose approval is `scheduled`; days and hours per data type go in
+    `approval:` instead.
+    """
+
+    enabled: bool = False
+    automatic_update: list[str] = Field(default_factory=lambda: ["0 6 * * *"])
+    watch_changes: bool = True
+    watch_interval_seconds: int = Field(default=300, ge=30)
+    approval: list[str] = Field(default_factory=lambda: ["0 9 * * 1-5"])
+
+    @field_validator("automatic_update", "approval", mode="before")
+    @classmethod
+    def _cron(cls, value: Any) -> Any:
+        return check_cron(value) if isinstance(value, str | list) else value
+
+
+class ClientAccountSettings(_Strict):
+    """Whether the pipeline asks the panel to open an account for every new client that has an
+    e-mail address and to e-mail it the activation link."""
+
+    create_accounts: bool = False
+
+
+class ErrorReportSettings(_Strict):
+    """Whether a failed run sends an error report (run id, failing step, error, versions; never
+    secrets, client names, NIPs or amounts): to an HTTP endpoint (`url`, bearer token from the
+    environment variable `token_env`) and/or by e-mail to `email` through `notifications.email`."""
+
+    enabled: bool = False
+    url: str | None = None
+    token_env: str | None = None
+    email: str | None = None
+
+    @model_validator(mode="after")
+    def _somewhere_to_send(self) -> "ErrorReportSettings":
+        if self.enabled and not (self.url or self.email):
+            raise ValueError("give 'url' or 'email' to send error reports to")
+        return self
 
 
 class Settings(_Strict):
@@ -239,12 +327,14 @@ class Settings(_Strict):
     companies: dict[Annotated[str, Field(min_length=10)], CompanyOverride] = Field(
         default_factory=dict
     )
-    approval: dict[DataType, ApprovalPolicy] = Field(
+    approval: dict[DataType, ApprovalPolicy | ScheduledApproval] = Field(
         default_factory=lambda: {"zus": "never", "taxes": "never", "summaries": "never"}
     )
     send_summaries: bool = False
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    clients: ClientAccountSettings = Field(default_factory=ClientAccountSettings)
+    error_reports: ErrorReportSettings = Field(default_factory=ErrorReportSettings)
     storage_dir: Path = Path(".konekto")
     paths: dict[str, str] = Field(default_factory=dict)
     base_dir: Path = Path(".")
@@ -287,6 +377,24 @@ class Settings(_Strict):
 
     def override(self, nip: str) -> CompanyOverride:
         return self.companies.get(nip, CompanyOverride())
+
+    def approval_policy(self, data_type: str) -> str:
+        """on_update, scheduled (the `schedules.approval` cron or days and hours) or never."""
+        policy = self.approval.get(data_type, "never")
+        return "scheduled" if isinstance(policy, ScheduledApproval) else policy
+
+    def approval_crons(self) -> dict[tuple[str, ...], list[str]]:
+        """Data types approved on a schedule, grouped by their cron lines."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for data_type, policy in self.approval.items():
+            if isinstance(policy, ScheduledApproval):
+                crons = policy.cron_schedules()
+            elif policy == "scheduled":
+                crons = list(self.schedules.approval)
+            else:
+                continue
+            groups[tuple(crons)] = [*groups.get(tuple(crons), []), data_type]
+        return {tuple(sorted(types)): list(crons) for crons, types in groups.items()}
 
     def panel_database_url(self) -> str | None:
         if self.panel.database is None:

@@ -5,8 +5,10 @@ before anyone opens the UI.
 """
 
 import dagster as dg
+import pytest
 
 from konekto_pipeline.definitions import build_definitions, defs
+from konekto_pipeline.settings import SettingsError
 
 
 def test_code_location_loads_like_dagster_dev():
@@ -63,7 +65,7 @@ def test_merged_zus_reads_every_program_that_supplies_zus():
 def test_job_schedules_and_sensor_are_defined():
     assert defs.resolve_job_def("sync").name == "sync"
     schedules = {schedule.name: schedule for schedule in defs.schedules}
-    assert set(schedules) == {"automatic_update", "scheduled_approval"}
+    assert set(schedules) == {"automatic_update"}  # approval schedules only when asked for
     assert schedules["automatic_update"].execution_timezone == "Europe/Warsaw"
     assert [sensor.name for sensor in defs.sensors] == ["source_files_changed"]
 
@@ -71,3 +73,28 @@ def test_job_schedules_and_sensor_are_defined():
 def test_an_explicit_settings_path_replaces_the_environment_variable(tmp_path):
     built = build_definitions(str(tmp_path / "konekto.yaml"))
     assert built.resolve_job_def("sync") is not None
+
+
+def test_the_office_settings_shape_its_schedules(tmp_path):
+    settings = tmp_path / "konekto.yaml"
+    settings.write_text(
+        "panel: {database: panel.sqlite}\n"
+        "schedules: {enabled: true, automatic_update: '15 7 * * *'}\n"
+        "approval: {zus: {days: [10], at: ['08:00']}, taxes: never, summaries: on_update}\n",
+        encoding="utf-8",
+    )
+    built = build_definitions(str(settings))
+    schedules = {schedule.name: schedule for schedule in built.schedules}
+    assert set(schedules) == {"automatic_update", "approval_zus"}
+    assert schedules["automatic_update"].cron_schedule == "15 7 * * *"
+    assert schedules["automatic_update"].default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_a_bad_settings_file_stops_the_code_location_naming_the_key(tmp_path):
+    settings = tmp_path / "konekto.yaml"
+    settings.write_text(
+        "panel: {database: panel.sqlite}\nschedules: {automatic_update: 'at dawn'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SettingsError, match=r"schedules\.automatic_update"):
+        build_definitions(str(settings))

@@ -1,9 +1,14 @@
-"""The job, the automatic update, scheduled approval and the sensor for changed source files."""
+"""The job, the automatic update, scheduled approval and the sensor for changed source files.
+
+Schedules and the sensor are built from the office's settings when the code location loads:
+their cadence, days and hours, and whether they start on their own.
+"""
 
 import hashlib
 import os
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -46,37 +51,94 @@ def _run_request(today: date, run_key: str, config: dict | None = None) -> dg.Ru
     )
 
 
-@dg.schedule(
-    job=sync_job,
-    cron_schedule="0 6 * * *",
-    execution_timezone=TIMEZONE,
-    description="Automatic update: the open months, every morning.",
-)
-def automatic_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    tick = context.scheduled_execution_time or datetime.now()
-    return _run_request(tick.date(), run_key=f"automatic-{tick:%Y-%m-%d}")
+def _tick(context: dg.ScheduleEvaluationContext) -> datetime:
+    return context.scheduled_execution_time or datetime.now(ZoneInfo(TIMEZONE))
 
 
-@dg.schedule(
-    job=sync_job,
-    cron_schedule="0 9 * * 1-5",
-    execution_timezone=TIMEZONE,
-    description="Approve data types whose approval policy is 'scheduled' (working days, 9:00).",
-)
-def scheduled_approval(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    tick = context.scheduled_execution_time or datetime.now()
-    return _run_request(
-        tick.date(), run_key=f"approval-{tick:%Y-%m-%d}", config={"scheduled_approval": True}
+def _status(on: bool) -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
+
+
+def automatic_update_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    """The automatic update on the settings' cadence; each tick is one run (its run key)."""
+    cadence = settings.schedules.automatic_update
+
+    @dg.schedule(
+        name="automatic_update",
+        job=sync_job,
+        cron_schedule=cadence if len(cadence) > 1 else cadence[0],
+        execution_timezone=TIMEZONE,
+        default_status=_status(settings.schedules.enabled),
+        description=f"Automatic update of the open months ({', '.join(cadence)}, {TIMEZONE}).",
     )
+    def automatic_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        tick = _tick(context)
+        return _run_request(tick.date(), run_key=f"automatic-{tick:%Y-%m-%dT%H:%M}")
+
+    return automatic_update
 
 
-@dg.sensor(
-    job=sync_job,
-    minimum_interval_seconds=300,
-    description="Start an update when a program's files changed; an unchanged office costs a "
-    "folder listing.",
-)
-def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def approval_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    """One schedule per set of days and hours in `approval:`, approving its data types.
+
+    A scheduled approval is a sync of the open months that approves those data types; it is on
+    whenever the settings name it (approval the office asked for is not an opt-in twice)."""
+    return [
+        _approval_schedule(data_types, crons)
+        for data_types, crons in sorted(settings.approval_crons().items())
+    ]
+
+
+def _approval_schedule(data_types: tuple[str, ...], crons: list[str]) -> dg.ScheduleDefinition:
+    name = "approval_" + "_".join(data_types)
+
+    @dg.schedule(
+        name=name,
+        job=sync_job,
+        cron_schedule=crons if len(crons) > 1 else crons[0],
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Approve {', '.join(data_types)} ({', '.join(crons)}, {TIMEZONE}).",
+    )
+    def _approval(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        tick = _tick(context)
+        return _run_request(
+            tick.date(),
+            run_key=f"{name}-{tick:%Y-%m-%dT%H:%M}",
+            config={"scheduled_approval": list(data_types)},
+        )
+
+    return _approval
+
+
+def source_changes_sensor(settings: Settings) -> dg.SensorDefinition:
+    """Start an update when a program's files changed; an idle office costs a folder listing."""
+    on = settings.schedules.enabled and settings.schedules.watch_changes
+
+    @dg.sensor(
+        name="source_files_changed",
+        job=sync_job,
+        minimum_interval_seconds=settings.schedules.watch_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED,
+        description="Start an update when a program's files changed; an unchanged office costs "
+        "a folder listing.",
+    )
+    def source_files_changed(
+        context: dg.SensorEvaluationContext,
+    ) -> dg.SensorResult | dg.SkipReason:
+        return _files_changed(context)
+
+    return source_files_changed
+
+
+def automation(settings: Settings | None) -> tuple[list, list]:
+    """The schedules and sensors for an office (defaults when its settings are not known yet)."""
+    settings = settings or Settings.model_validate({"panel": {"database": "panel.sqlite"}})
+    schedules = [automatic_update_schedule(settings), *approval_schedules(settings)]
+    return schedules, [source_changes_sensor(settings)]
+
+
+def _files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings_path = os.environ.get(SETTINGS_ENV_VAR)
     if not settings_path:
         return dg.SkipReason(f"{SETTINGS_ENV_VAR} is not set")

@@ -17,7 +17,7 @@ class SyncConfig(dg.Config):
     """The choices of a manual update, as in the old tool's update window."""
 
     approve: bool = False
-    scheduled_approval: bool = False
+    scheduled_approval: list[str] = []  # data types whose scheduled approval is due
     send_summary: bool = False
     nips: list[str] = []
     data_types: list[str] = list(DATA_TYPES)
@@ -71,8 +71,11 @@ def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
         data_type
         for data_type in data_types
         if config.approve
-        or office.approval.get(data_type) == "on_update"
-        or (config.scheduled_approval and office.approval.get(data_type) == "scheduled")
+        or office.approval_policy(data_type) == "on_update"
+        or (
+            data_type in config.scheduled_approval
+            and office.approval_policy(data_type) == "scheduled"
+        )
     }
     return UploadPlan(
         data_types=data_types,
