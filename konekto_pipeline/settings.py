@@ -367,6 +367,17 @@ class Settings(_Strict):
             checked[nip] = override
         return checked
 
+    @model_validator(mode="after")
+    def _accounts_can_be_activated(self) -> "Settings":
+        if self.clients.create_accounts and not (
+            self.notifications.email and self.notifications.panel_url
+        ):
+            raise ValueError(
+                "clients.create_accounts needs notifications.email (to send the activation "
+                "link) and notifications.panel_url (the address the link opens)"
+            )
+        return self
+
     def resolve(self, path: Path) -> Path:
         """An absolute path for a path written in the settings file."""
         return path if path.is_absolute() else (self.base_dir / path).resolve()

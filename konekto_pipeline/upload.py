@@ -16,9 +16,12 @@ from konekto_pipeline.panel.client import PanelClient, PanelError
 from konekto_pipeline.panel.contract import (
     ApproveRequest,
     Company,
+    CompanyListing,
     DigestEntry,
+    InviteRequest,
     Item,
     ItemKey,
+    SyncState,
 )
 from konekto_pipeline.schemas import DATA_TYPES
 
@@ -44,6 +47,8 @@ class UploadPlan:
     approve_types: frozenset[str] = frozenset()
     send_summary: bool = False
     sent_by: str = "konekto-pipeline"
+    create_accounts: bool = False
+    run_id: str | None = None
 
 
 @dataclass
@@ -58,6 +63,7 @@ class CompanyOutcome:
     approved: int = 0
     reason: str = ""
     periods: list[str] = field(default_factory=list)
+    invited: bool = False
     unreachable: bool = False
 
     def as_row(self) -> dict[str, object]:
@@ -104,19 +110,85 @@ def upload(
     items = _items_by_company(frames, plan.data_types, set(selected["nip"]))
     nips = sorted(set(selected["nip"]))
     existing = client.digests(nips) if nips else {}
-    known_companies = {c.nip: c for c in client.companies()} if nips else {}
+    listing = {c.nip: c for c in client.companies()} if nips else {}
     unreachable: str | None = None
+    attempted: list[CompanyOutcome] = []
     for row in selected.to_dict(orient="records"):
         if unreachable is not None:  # do not wait out the retries again for every company
             outcomes.append(_not_attempted(row, unreachable))
             continue
-        outcome = _upload_company(
-            client, row, items.get(row["nip"], []), existing, known_companies, plan
-        )
+        outcome = _upload_company(client, row, items.get(row["nip"], []), existing, listing, plan)
         if outcome.status == "failed" and outcome.unreachable:
             unreachable = outcome.reason
-        outcomes.append(outcome)
+        elif plan.create_accounts and outcome.status != "failed":
+            _open_account(client, row, listing.get(outcome.nip), outcome, plan)
+        attempted.append(outcome)
+    outcomes += attempted
+    if unreachable is None:
+        _report_sync_states(client, attempted, listing, plan)
     return sorted(outcomes, key=lambda outcome: outcome.nip)
+
+
+def sync_state(outcome: CompanyOutcome) -> SyncState:
+    """What the panel's company list shows for the company after this run."""
+    if outcome.status == "failed":
+        return SyncState(nip=outcome.nip, status="failed", reason=outcome.reason[:2000])
+    if outcome.reason and outcome.status in ("uploaded", "unchanged"):
+        return SyncState(nip=outcome.nip, status="warning", reason=outcome.reason[:2000])
+    return SyncState(nip=outcome.nip, status="ok")
+
+
+def _report_sync_states(
+    client: PanelClient,
+    outcomes: list[CompanyOutcome],
+    listing: dict[str, CompanyListing],
+    plan: UploadPlan,
+) -> None:
+    """Tell the panel the companies whose state changed since the last report: an unchanged
+    office costs no request. A company the panel never saw fail needs no "ok"."""
+    changed = []
+    for outcome in outcomes:
+        state = sync_state(outcome)
+        known = listing.get(outcome.nip)
+        before = (known.sync_status, known.sync_reason) if known else (None, "")
+        if (state.status, state.reason) != before and not (
+            state.status == "ok" and before[0] is None
+        ):
+            changed.append(state.model_copy(update={"run_id": plan.run_id}))
+    if not changed:
+        return
+    try:
+        client.record_sync_states(changed, by=plan.sent_by)
+    except PanelError as error:  # the run's own report still says it; the panel learns next time
+        for outcome in outcomes:
+            outcome.reason = _joined(outcome.reason, f"sync state not recorded: {error.message}")
+
+
+def _open_account(
+    client: PanelClient,
+    row: dict[str, object],
+    known: CompanyListing | None,
+    outcome: CompanyOutcome,
+    plan: UploadPlan,
+) -> None:
+    """Ask the panel to open the client's account and e-mail its activation link, once: a
+    company the panel lists with an account (invited or active) is left alone."""
+    if not _str_or_none(row.get("email")) or (known and known.client_account != "none"):
+        return
+    try:
+        result = client.invite(outcome.nip, InviteRequest(by=plan.sent_by))
+    except PanelError as error:
+        outcome.reason = _joined(outcome.reason, f"client account not opened: {error.message}")
+        return
+    if result.status == "invited":
+        outcome.invited = True
+        if not result.emailed:
+            note = "client account opened, but the activation e-mail was not sent"
+            outcome.reason = _joined(outcome.reason, note)
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first}; {second}" if first else second
 
 
 def _not_attempted(row: dict[str, object], why: str) -> CompanyOutcome:
@@ -166,7 +238,7 @@ def _upload_company(
     row: dict[str, object],
     items: list[Item],
     existing: dict[ItemKey, DigestEntry],
-    known_companies: dict[str, Company],
+    listing: dict[str, CompanyListing],
     plan: UploadPlan,
 ) -> CompanyOutcome:
     nip, name = str(row["nip"]), str(row["name"])
@@ -177,7 +249,8 @@ def _upload_company(
         return outcome
     try:
         company = company_model(row)
-        if known_companies.get(nip) != company:
+        known = listing.get(nip)
+        if known is None or known.company() != company:
             client.upsert_company(company)
         changed = [item for item in items if _changed(item, existing)]
         if changed:

@@ -1,5 +1,7 @@
 """The sink: upload what changed to the KonektoSmart office panel and approve when asked."""
 
+from dataclasses import replace
+
 import dagster as dg
 import pandas as pd
 
@@ -41,7 +43,7 @@ def konektosmart(
 ) -> dg.MaterializeResult:
     """Items of the run's months in the office panel; metadata holds each company's outcome."""
     office = settings.load()
-    plan = _plan(config, office)
+    plan = replace(_plan(config, office), run_id=context.run.run_id)
     update_list = None if office.update.companies == "all" else office.update.companies
     frames = {"zus": zus, "taxes": taxes, "summaries": summaries}
     with panel.client(office) as client:
@@ -83,6 +85,7 @@ def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
         approve_types=frozenset(approve),
         send_summary=config.send_summary or office.send_summaries,
         sent_by=office.panel.sent_by,
+        create_accounts=office.clients.create_accounts,
     )
 
 

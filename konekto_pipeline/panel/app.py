@@ -17,6 +17,7 @@ import yaml
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from konekto_pipeline.panel.accounts import account_states, invite_client
 from konekto_pipeline.panel.auth import PanelAuth
 from konekto_pipeline.panel.contract import (
     API_PREFIX,
@@ -28,14 +29,19 @@ from konekto_pipeline.panel.contract import (
     ApproveResult,
     Company,
     CompanyHistory,
+    CompanyListing,
     CompanyUpsertResult,
     DigestEntry,
     Health,
     HistoryEvent,
+    InviteRequest,
+    InviteResult,
     Item,
     PaidRequest,
     ReplacedVersion,
     StoredItem,
+    SyncState,
+    SyncStatesResult,
     UpsertResult,
     item_digest,
 )
@@ -79,11 +85,9 @@ class SummaryNotifier(Protocol):
 
 
 class RecordingSummaryNotifier:
-    """The default notifier: sends nothing, so the panel only records the dispatch.
-
-    Real sending (SMTP e-mail, an SMS gateway) is not built yet; until it is, a requested summary
-    shows up in `summary_dispatches` with channel "recorded" and the client gets nothing.
-    """
+    """The notifier of a panel whose office set up neither e-mail nor SMS (`notifications`):
+    a requested summary shows up in `summary_dispatches` with channel "recorded" and the client
+    gets nothing."""
 
     channel = "recorded"
 
@@ -133,8 +137,13 @@ def create_app(
     app.state.storage = storage
     app.state.auth = auth
     app.include_router(_health_router())
-    app.include_router(_api_router(storage, _bearer_dependency(token, auth), notifier))
-    app.include_router(create_web_router(storage, auth, notifier, office_name))
+    public_url = getattr(notifier, "panel_url", None)
+    app.include_router(
+        _api_router(storage, auth, _bearer_dependency(token, auth), notifier, public_url)
+    )
+    app.include_router(
+        create_web_router(storage, auth, notifier, office_name, public_url=public_url)
+    )
     return app
 
 
@@ -189,7 +198,11 @@ def _health_router() -> APIRouter:
 
 
 def _api_router(
-    storage: PanelStorage, require_token: Callable[..., None], notifier: SummaryNotifier
+    storage: PanelStorage,
+    auth: PanelAuth,
+    require_token: Callable[..., None],
+    notifier: SummaryNotifier,
+    public_url: str | None,
 ) -> APIRouter:
     router = APIRouter(
         prefix=API_PREFIX,
@@ -214,9 +227,60 @@ def _api_router(
         return CompanyUpsertResult(status=storage.upsert_company(company))
 
     @router.get("/companies", tags=["companies"])
-    def get_companies() -> list[Company]:
-        """Every company the panel knows."""
-        return storage.companies()
+    def get_companies() -> list[CompanyListing]:
+        """Every company the panel knows, with its client's account and last sync state."""
+        accounts = account_states(auth)
+        last_syncs = storage.last_syncs()
+        listing = []
+        for company in storage.companies():
+            last = last_syncs.get(company.nip)
+            listing.append(
+                CompanyListing(
+                    **company.model_dump(),
+                    client_account=accounts.get(company.nip, "none"),
+                    sync_status=last.status if last else None,
+                    sync_reason=last.reason if last else "",
+                    sync_at=last.at if last else None,
+                )
+            )
+        return listing
+
+    @router.put("/sync-states", tags=["companies"])
+    def put_sync_states(
+        states: Annotated[list[SyncState], Body(max_length=MAX_ITEMS_PER_REQUEST)],
+        by: Annotated[str, Query(min_length=1, max_length=200)] = "konekto-pipeline",
+    ) -> SyncStatesResult:
+        """Record how the last sync went for these companies (the company list shows it)."""
+        return SyncStatesResult(count=storage.record_sync_states(states, by))
+
+    @router.post(
+        "/companies/{nip}/invite",
+        tags=["companies"],
+        responses={**_UNKNOWN_COMPANY, 409: {"description": "no address or link to send"}},
+    )
+    def invite(nip: NipPath, request: InviteRequest) -> InviteResult:
+        """Open an account for the company's client and e-mail the activation link; nothing
+        is done when the company already has a client account."""
+        company = known_company(nip)
+        existing = [user for user in auth.users(nip) if user.is_client and not user.disabled]
+        if existing:
+            return InviteResult(status="exists", login=existing[0].username, emailed=False)
+        login = request.login or company.email
+        if not login:
+            raise HTTPException(409, detail=f"company {nip} has no e-mail address to invite")
+        if public_url is None:
+            raise HTTPException(
+                409, detail="the panel's address for links is not set (notifications.panel_url)"
+            )
+        try:
+            invitation = invite_client(
+                auth, storage, notifier, company, login, public_url, actor=request.by
+            )
+        except ValueError as error:
+            raise HTTPException(409, detail=str(error)) from None
+        return InviteResult(
+            status="invited", login=invitation.account.username, emailed=invitation.emailed
+        )
 
     @router.put("/companies/{nip}/items", tags=["items"], responses=_UNKNOWN_COMPANY)
     def put_items(

@@ -25,13 +25,18 @@ from konekto_pipeline.panel.contract import (
     ApproveResult,
     Company,
     CompanyHistory,
+    CompanyListing,
     CompanyUpsertResult,
     DigestEntry,
     Health,
+    InviteRequest,
+    InviteResult,
     Item,
     ItemKey,
     PaidRequest,
     StoredItem,
+    SyncState,
+    SyncStatesResult,
     UpsertResult,
 )
 
@@ -112,9 +117,30 @@ class PanelClient:
         )
         return CompanyUpsertResult.model_validate(answer).status
 
-    def companies(self) -> list[Company]:
-        """Every company the panel knows."""
-        return [Company.model_validate(entry) for entry in self._request("GET", "/companies")]
+    def companies(self) -> list[CompanyListing]:
+        """Every company the panel knows, with its client's account and last sync state."""
+        answer = self._request("GET", "/companies")
+        return [CompanyListing.model_validate(entry) for entry in answer]
+
+    def record_sync_states(self, states: Sequence[SyncState], by: str = "konekto-pipeline") -> int:
+        """Tell the panel how the sync went for these companies; no request when there are none."""
+        recorded = 0
+        for chunk in _chunks(states, UPLOAD_CHUNK):
+            body = [state.model_dump(mode="json") for state in chunk]
+            answer = self._request("PUT", "/sync-states", json=body, params={"by": by})
+            recorded += SyncStatesResult.model_validate(answer).count
+        return recorded
+
+    def invite(self, nip: str, request: InviteRequest) -> InviteResult:
+        """Open the company's client account and e-mail its activation link (once: a company
+        that has an account is left as it is). Not retried once the panel may have got it."""
+        answer = self._request(
+            "POST",
+            f"/companies/{nip}/invite",
+            json=request.model_dump(mode="json"),
+            idempotent=False,
+        )
+        return InviteResult.model_validate(answer)
 
     def upsert_items(
         self, nip: str, items: Sequence[Item], sent_by: str | None = None

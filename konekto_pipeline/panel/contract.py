@@ -49,6 +49,61 @@ class Company(_Model):
     vat_period: str | None = Field(default=None, max_length=8)
 
 
+SyncStatus = Literal["ok", "warning", "failed"]
+ClientAccount = Literal["none", "invited", "active"]
+
+
+class CompanyListing(Company):
+    """A company as the panel lists it: with its client's account and its last sync state.
+
+    The state is what the pipeline last reported for the company; an unchanged run reports
+    nothing, so `sync_at` is when the state last changed, not the last run."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    client_account: ClientAccount = "none"
+    sync_status: SyncStatus | None = None
+    sync_reason: str = ""
+    sync_at: datetime | None = None
+
+    def company(self) -> Company:
+        """The company's own fields, as the pipeline uploads them."""
+        return Company.model_validate(self.model_dump(include=set(Company.model_fields)))
+
+
+class SyncState(_Model):
+    """How the last sync went for one company: ok, warning (uploaded, but something was left
+    out or doubtful) or failed (nothing of it reached the panel); `reason` says why."""
+
+    nip: Nip
+    status: SyncStatus
+    reason: str = Field(default="", max_length=2000)
+    run_id: str | None = Field(default=None, max_length=64)
+
+
+class SyncStatesResult(BaseModel):
+    """How many companies' states the panel recorded."""
+
+    count: int
+
+
+class InviteRequest(_Model):
+    """Open an account for the company's client and e-mail the activation link.
+
+    `login` defaults to the company's e-mail address."""
+
+    login: str | None = Field(default=None, min_length=3, max_length=200)
+    by: str = Field(min_length=1, max_length=200)
+
+
+class InviteResult(BaseModel):
+    """invited (a new account, link e-mailed when `emailed`) or exists (nothing done)."""
+
+    status: Literal["invited", "exists"]
+    login: str
+    emailed: bool
+
+
 class Item(_Model):
     """One ZUS, tax or summary figure of a company for a month.
 

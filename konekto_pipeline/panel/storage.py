@@ -27,6 +27,7 @@ from konekto_pipeline.panel.contract import (
     Item,
     ItemKey,
     StoredItem,
+    SyncState,
     UpsertResult,
 )
 
@@ -114,6 +115,16 @@ summary_dispatches = sa.Table(
     sa.Index("ix_summary_dispatches_company_period", "nip", "period"),
 )
 
+sync_states = sa.Table(
+    "sync_states",
+    metadata,
+    sa.Column("nip", sa.String(10), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
 _NOT_APPROVED = {
     "approved": False,
     "approved_at": None,
@@ -147,6 +158,16 @@ class Event:
     nip: str | None
     period: str | None
     detail: str
+
+
+@dataclass(frozen=True)
+class LastSync:
+    """The last sync state the pipeline reported for a company, and when it changed."""
+
+    status: str
+    reason: str
+    run_id: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -381,6 +402,34 @@ class PanelStorage:
                 Event(as_utc(row.at), row.actor, row.action, row.nip, row.period, row.detail)
                 for row in conn.execute(query)
             ]
+
+    def record_sync_states(self, states: Sequence[SyncState], actor: str) -> int:
+        """Keep each company's last sync state; a change is also an event of its history."""
+        now = utc_now()
+        with self._write_lock, self.engine.begin() as conn:
+            for state in states:
+                values = {
+                    "status": state.status,
+                    "reason": state.reason,
+                    "run_id": state.run_id,
+                    "at": now,
+                }
+                where = sync_states.c.nip == state.nip
+                if conn.execute(sa.select(sync_states.c.nip).where(where)).first() is None:
+                    conn.execute(sync_states.insert().values(nip=state.nip, **values))
+                else:
+                    conn.execute(sync_states.update().where(where).values(**values))
+                detail = f"{state.status}: {state.reason}" if state.reason else state.status
+                _log(conn, actor, "sync", state.nip, None, detail[:2000])
+        return len(states)
+
+    def last_syncs(self) -> dict[str, LastSync]:
+        """Per NIP, the last sync state reported (companies never reported are absent)."""
+        with self.engine.connect() as conn:
+            return {
+                row.nip: LastSync(row.status, row.reason, row.run_id, as_utc(row.at))
+                for row in conn.execute(sa.select(sync_states))
+            }
 
     def items(self, nip: str | None = None, period: str | None = None) -> list[StoredItem]:
         """Stored items with their sending and approval, of one company and month if given."""

@@ -45,6 +45,7 @@ from markupsafe import Markup
 
 from konekto_pipeline.domain.identifiers import format_nip
 from konekto_pipeline.domain.money import format_pln
+from konekto_pipeline.panel.accounts import invite_client
 from konekto_pipeline.panel.auth import (
     ACTIVATION_LIFETIME,
     SESSION_COOKIE,
@@ -688,6 +689,13 @@ class _Pages:
             [company for company in companies if _matches(company, query)] if query else companies
         )
         waiting = sum(1 for company in companies if counts.get(company.nip))
+        syncs = self.storage.last_syncs()
+        known = {company.nip for company in companies}
+        unknown_failures = sorted(
+            (nip, sync)
+            for nip, sync in syncs.items()
+            if nip not in known and sync.status == "failed" and (not query or query in nip)
+        )
         return self.page(
             request,
             visitor,
@@ -695,6 +703,9 @@ class _Pages:
             title="Firmy",
             companies=shown,
             counts=counts,
+            syncs=syncs,
+            failed=sum(1 for sync in syncs.values() if sync.status == "failed"),
+            unknown_failures=unknown_failures,
             query=query,
             waiting=waiting,
             total=len(companies),
@@ -850,32 +861,22 @@ class _Pages:
         if problem is not None:
             return self.invite_result(request, visitor, company, problem=problem)
 
-        if account is None:
-            try:
-                account = self.auth.create_client_user(username, nip)
-            except ValueError:
-                problem = "Login musi mieć od 3 do 200 znaków i nie może zawierać spacji."
-                return self.invite_result(request, visitor, company, problem=problem)
-        token = self.auth.create_activation(account.id)
-        base = self.public_url or str(request.base_url).rstrip("/")
-        link = f"{base}/aktywacja?{urlencode({'token': token})}"
-        self.storage.log_event(visitor.user.username, "invite", nip, None, account.username)
-        emailed = self.send_activation(company, link)
-        return self.invite_result(
-            request, visitor, company, account=account, link=None if emailed else link
-        )
-
-    def send_activation(self, company: Company, link: str) -> bool:
-        """E-mail the activation link to the company, when the notifier can."""
-        send = getattr(self.notifier, "send_activation", None)
-        if send is None or not company.email:
-            return False
+        base = self.public_url or str(request.base_url)
         try:
-            send(company, link)
-        except Exception:
-            logger.exception("activation e-mail to NIP %s could not be sent", company.nip)
-            return False
-        return True
+            invitation = invite_client(
+                self.auth, self.storage, self.notifier, company, username, base,
+                actor=visitor.user.username,
+            )  # fmt: skip
+        except ValueError:
+            problem = "Login musi mieć od 3 do 200 znaków i nie może zawierać spacji."
+            return self.invite_result(request, visitor, company, problem=problem)
+        return self.invite_result(
+            request,
+            visitor,
+            company,
+            account=invitation.account,
+            link=None if invitation.emailed else invitation.link,
+        )
 
     def invite_result(
         self,

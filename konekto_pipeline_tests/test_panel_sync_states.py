@@ -1,0 +1,175 @@
+"""The panel learns how each company's last sync went, and new clients get their accounts.
+
+A whole sync (`run_sync`, the job the CLI and the UI run) over a small office of JPK and KEDU
+files uploads to the embedded panel. A company whose upload fails is marked on the office's
+company list with the reason; the mark goes when a later sync succeeds; an unchanged office
+still costs exactly two panel requests. With `clients.create_accounts` on, every new client
+with an e-mail address gets an account and its activation link by e-mail (a real aiosmtpd
+server on 127.0.0.1), once.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from konekto_pipeline.cli import run_sync
+from konekto_pipeline.demo import create_demo_office
+from konekto_pipeline.panel.auth import PanelAuth
+from konekto_pipeline.panel.client import PanelClient, PanelError
+from konekto_pipeline.panel.contract import Company, InviteRequest, SyncState
+from konekto_pipeline.panel.server import PanelThread
+from konekto_pipeline.panel.storage import PanelStorage
+from konekto_pipeline.settings import SettingsError, parse_settings
+from konekto_pipeline_tests.test_panel_web import Mailbox, mailbox  # noqa: F401 (fixture)
+
+LAST = "2026-06"
+PANEL_URL = "https://panel.biuro-demo.pl"
+
+
+def _office(tmp_path: Path, **extra: object) -> Path:
+    """JPK and KEDU files of three demo clients and a settings file for them."""
+    demo = create_demo_office(tmp_path / "demo", companies=3, last_period=LAST, month_count=1)
+    for folder in ("jpk", "kedu"):
+        shutil.copytree(demo.folder / folder, tmp_path / folder)
+    settings = {
+        "programs": {"jpk": {"folder": "jpk"}, "kedu": {"folder": "kedu"}},
+        "panel": {"database": "panel.sqlite"},
+        **extra,
+    }
+    path = tmp_path / "konekto.yaml"
+    path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _uploaded(report) -> list[str]:
+    return sorted(o["nip"] for o in report.outcomes if o["status"] == "uploaded")
+
+
+def _rewrite(path: Path, **changes: object) -> None:
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**settings, **changes}, allow_unicode=True), encoding="utf-8")
+
+
+def _listing(database: Path) -> dict:
+    with PanelThread(f"sqlite:///{database}") as panel, PanelClient(panel.url) as client:
+        return {company.nip: company for company in client.companies()}
+
+
+def _company_list_page(database: Path) -> str:
+    """The office's company list, as a logged-in office user gets it."""
+    url = f"sqlite:///{database}"
+    storage = PanelStorage(url)
+    auth = PanelAuth(storage)
+    if auth.user_by_name("anna") is None:
+        auth.create_office_user("anna", "Księgowa-Anna-2026")
+    storage.dispose()
+    with PanelThread(url) as panel, httpx.Client(base_url=panel.url) as http:
+        form = http.get("/logowanie").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        http.post("/logowanie", data={"login": "anna", "haslo": "Księgowa-Anna-2026", "csrf": csrf})
+        return http.get("/").text
+
+
+def test_a_failed_company_is_marked_until_a_sync_succeeds_and_idle_runs_stay_cheap(tmp_path):
+    settings = _office(tmp_path)
+    first = run_sync(settings, LAST, LAST)
+    broken, *others = _uploaded(first)
+    assert first.success and others
+    assert _listing(tmp_path / "panel.sqlite")[broken].sync_status is None
+
+    _rewrite(settings, companies={broken: {"name": "X" * 600}})  # beyond the contract
+    failed = run_sync(settings, LAST, LAST)
+    outcome = next(o for o in failed.outcomes if o["nip"] == broken)
+    assert outcome["status"] == "failed"
+    assert failed.panel_requests == 3  # digests, companies, and the one sync-state report
+    listed = _listing(tmp_path / "panel.sqlite")
+    assert listed[broken].sync_status == "failed"
+    assert "name" in listed[broken].sync_reason
+    assert {listed[nip].sync_status for nip in others} == {None}
+
+    page = _company_list_page(tmp_path / "panel.sqlite")
+    row = re.search(rf'<tr class="failed" data-nip="{broken}">(.*?)</tr>', page, re.S)
+    assert row is not None and "błąd synchronizacji" in row.group(1)
+    assert "Ostatnia synchronizacja nie powiodła się dla 1 firmy." in page
+
+    _rewrite(settings, companies={})
+    fixed = run_sync(settings, LAST, LAST)
+    assert fixed.panel_requests == 3  # its items were already there: only the "ok" report
+    assert _listing(tmp_path / "panel.sqlite")[broken].sync_status == "ok"
+    assert "błąd synchronizacji" not in _company_list_page(tmp_path / "panel.sqlite")
+
+    idle = run_sync(settings, LAST, LAST)
+    assert idle.panel_requests == 2
+
+
+def test_new_clients_get_an_account_and_one_activation_email(tmp_path, mailbox):  # noqa: F811
+    box, smtp = mailbox
+    notifications = {"email": smtp.model_dump(mode="json"), "panel_url": PANEL_URL}
+    settings = _office(tmp_path, clients={"create_accounts": True}, notifications=notifications)
+    first = run_sync(settings, LAST, LAST)
+    companies = _uploaded(first)
+    assert first.success and companies
+    assert sorted(o["nip"] for o in first.outcomes if o["invited"]) == companies
+
+    recipients = sorted(rcpt for rcpts, _ in box.messages for rcpt in rcpts)
+    assert recipients == sorted(f"kontakt{nip[-4:]}@example.pl" for nip in companies)
+    _, message = box.messages[0]
+    text = message.get_body(("plain",)).get_content()
+    assert f"{PANEL_URL}/aktywacja?token=" in text
+    listing = _listing(tmp_path / "panel.sqlite")
+    assert {listing[nip].client_account for nip in companies} == {"invited"}
+
+    again = run_sync(settings, LAST, LAST)
+    assert again.panel_requests == 2
+    assert len(box.messages) == len(companies)
+
+
+def test_the_api_records_states_and_invites_only_once(tmp_path, mailbox):  # noqa: F811
+    from konekto_pipeline.panel.notify import EmailSender, Notifier
+
+    box, smtp = mailbox
+    notifier = Notifier("Biuro", email=EmailSender(smtp), panel_url=PANEL_URL)
+    company = Company(nip="6762725437", name="Zakład Łukasz Żółć", email="jan@example.pl")
+    no_email = Company(nip="6310023582", name="Piekarnia Źdźbło")
+    url = f"sqlite:///{tmp_path / 'panel.sqlite'}"
+    with PanelThread(url, notifier=notifier) as panel, PanelClient(panel.url) as client:
+        client.upsert_company(company)
+        client.upsert_company(no_email)
+        failed = SyncState(nip=company.nip, status="failed", reason="taxes: 422", run_id="r1")
+        assert client.record_sync_states([failed]) == 1
+        listed = {c.nip: c for c in client.companies()}
+        assert (listed[company.nip].sync_status, listed[company.nip].sync_reason) == (
+            "failed",
+            "taxes: 422",
+        )
+        assert listed[company.nip].company() == company
+
+        first = client.invite(company.nip, InviteRequest(by="konekto-pipeline"))
+        assert (first.status, first.login, first.emailed) == ("invited", "jan@example.pl", True)
+        second = client.invite(company.nip, InviteRequest(by="konekto-pipeline"))
+        assert second.status == "exists" and len(box.messages) == 1
+        with pytest.raises(PanelError) as refused:
+            client.invite(no_email.nip, InviteRequest(by="konekto-pipeline"))
+        assert refused.value.status == 409 and "e-mail" in refused.value.message
+        history = client.history(company.nip)
+    assert [e.action for e in history.events][:2] == ["invite", "sync"]
+
+
+def test_an_invite_without_the_panels_address_is_refused(tmp_path):
+    company = Company(nip="6762725437", name="Zakład", email="jan@example.pl")
+    with PanelThread(f"sqlite:///{tmp_path / 'p.sqlite'}") as panel, PanelClient(panel.url) as c:
+        c.upsert_company(company)
+        with pytest.raises(PanelError, match="panel_url") as refused:
+            c.invite(company.nip, InviteRequest(by="konekto-pipeline"))
+    assert refused.value.status == 409
+
+
+def test_creating_accounts_needs_an_smtp_server_and_the_panels_address():
+    with pytest.raises(SettingsError, match="clients.create_accounts needs"):
+        parse_settings(
+            {"panel": {"database": "p"}, "clients": {"create_accounts": True}}, Path(".")
+        )
