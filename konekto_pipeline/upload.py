@@ -6,6 +6,7 @@ failed upload leaves the panel's digest as it was, so the next run sends the ite
 """
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -65,12 +66,37 @@ class CompanyOutcome:
     periods: list[str] = field(default_factory=list)
     invited: bool = False
     unreachable: bool = False
+    by_type: dict[str, Counter[str]] = field(default_factory=dict)
 
     def as_row(self) -> dict[str, object]:
         row = asdict(self)
         row["periods"] = ",".join(self.periods)
-        del row["unreachable"]
+        del row["unreachable"], row["by_type"]
         return row
+
+    def type_rows(self, data_types: Iterable[str]) -> list[dict[str, object]]:
+        """One row per data type: what happened to this company's items of that type."""
+        rows = []
+        for data_type in data_types:
+            counts = self.by_type.get(data_type, Counter())
+            if self.status in ("uploaded", "unchanged"):
+                status = "uploaded" if counts["uploaded"] else "unchanged"
+                if not counts["uploaded"] + counts["unchanged"]:
+                    status = "no data"
+            else:
+                status = self.status
+            rows.append(
+                {
+                    "nip": self.nip,
+                    "data_type": data_type,
+                    "status": status,
+                    "uploaded": counts["uploaded"],
+                    "unchanged": counts["unchanged"],
+                    "approved": counts["approved"],
+                    "reason": self.reason,
+                }
+            )
+        return rows
 
 
 def build_items(kind: str, frame: pd.DataFrame) -> list[Item]:
@@ -257,7 +283,11 @@ def _upload_company(
             client.upsert_items(nip, changed, sent_by=plan.sent_by)
         outcome.uploaded, outcome.unchanged = len(changed), len(items) - len(changed)
         outcome.status = "uploaded" if changed else "unchanged"
-        outcome.approved = _approve(client, items, changed, existing, plan)
+        changed_keys = {item.key for item in changed}
+        for item in items:
+            state = "uploaded" if item.key in changed_keys else "unchanged"
+            outcome.by_type.setdefault(item.data_type, Counter())[state] += 1
+        outcome.approved = _approve(client, items, changed, existing, plan, outcome.by_type)
     except Exception as error:  # one company's failure must not stop the others
         outcome.status, outcome.reason = "failed", _safe_reason(error)
         outcome.unreachable = isinstance(error, PanelError) and error.status is None
@@ -275,16 +305,20 @@ def _approve(
     changed: list[Item],
     existing: dict[ItemKey, DigestEntry],
     plan: UploadPlan,
+    by_type: dict[str, Counter[str]],
 ) -> int:
-    """Approve, per month, the items of the approved data types that the panel holds unapproved."""
+    """Approve, per month, the items of the approved data types that the panel holds unapproved
+    (counted per data type in `by_type` once the panel approved their month)."""
     changed_keys = {item.key for item in changed}
     pending: dict[str, set[str]] = {}
+    waiting: Counter[tuple[str, str]] = Counter()
     for item in items:
         if item.data_type not in plan.approve_types:
             continue
         entry = existing.get(item.key)
         if item.key in changed_keys or entry is None or not entry.approved:
             pending.setdefault(item.period, set()).add(item.data_type)
+            waiting[(item.period, item.data_type)] += 1
     approved = 0
     for period, data_types in sorted(pending.items()):
         request = ApproveRequest(
@@ -294,6 +328,8 @@ def _approve(
             approved_by=plan.sent_by,
         )
         approved += client.approve(items[0].nip, request).count
+        for data_type in data_types:
+            by_type.setdefault(data_type, Counter())["approved"] += waiting[(period, data_type)]
     return approved
 
 

@@ -1,5 +1,8 @@
 """The panel learns how each company's last sync went, and new clients get their accounts.
 
+Each run's outcome per company and data type is also left on the sink's materialization, with
+counts the Dagster UI plots run after run.
+
 A whole sync (`run_sync`, the job the CLI and the UI run) over a small office of JPK and KEDU
 files uploads to the embedded panel. A company whose upload fails is marked on the office's
 company list with the reason; the mark goes when a later sync succeeds; an unchanged office
@@ -12,18 +15,19 @@ import re
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 import yaml
 
-from konekto_pipeline.cli import run_sync
+from konekto_pipeline.cli import _instance, run_sync
 from konekto_pipeline.demo import create_demo_office
 from konekto_pipeline.panel.auth import PanelAuth
 from konekto_pipeline.panel.client import PanelClient, PanelError
 from konekto_pipeline.panel.contract import Company, InviteRequest, SyncState
 from konekto_pipeline.panel.server import PanelThread
 from konekto_pipeline.panel.storage import PanelStorage
-from konekto_pipeline.settings import SettingsError, parse_settings
+from konekto_pipeline.settings import SettingsError, load_settings, parse_settings
 from konekto_pipeline_tests.test_panel_web import Mailbox, mailbox  # noqa: F401 (fixture)
 
 LAST = "2026-06"
@@ -104,6 +108,35 @@ def test_a_failed_company_is_marked_until_a_sync_succeeds_and_idle_runs_stay_che
 
     idle = run_sync(settings, LAST, LAST)
     assert idle.panel_requests == 2
+
+    runs = _sink_metadata(settings)
+    assert [runs[r.run_id]["companies_failed"] for r in (first, failed, fixed, idle)] == [
+        0,
+        1,
+        0,
+        0,
+    ]
+    assert runs[first.run_id]["companies_uploaded"] == len(others) + 1
+    assert runs[idle.run_id]["companies_unchanged"] == len(others) + 1
+    assert runs[failed.run_id]["taxes_failed"] == 1
+    assert runs[failed.run_id]["zus_unchanged"] == len(others)
+    by_type = {(row["nip"], row["data_type"]): row for row in runs[failed.run_id]["by_type"]}
+    assert {by_type[(broken, t)]["status"] for t in ("zus", "taxes", "summaries")} == {"failed"}
+    assert "name" in by_type[(broken, "taxes")]["reason"]
+
+
+def _sink_metadata(settings: Path) -> dict[str, dict]:
+    """The numbers and per-type table each run left on the sink's materializations."""
+    instance = _instance(load_settings(settings))
+    records = instance.fetch_materializations(dg.AssetKey("konektosmart"), limit=100).records
+    runs = {}
+    for record in records:
+        metadata = record.asset_materialization.metadata
+        numbers = {
+            key: value.value for key, value in metadata.items() if isinstance(value.value, int)
+        }
+        runs[record.run_id] = {**numbers, "by_type": metadata["outcome_by_type"].value}
+    return runs
 
 
 def test_new_clients_get_an_account_and_one_activation_email(tmp_path, mailbox):  # noqa: F811

@@ -13,6 +13,15 @@ from konekto_pipeline.settings import Settings
 from konekto_pipeline.upload import UploadPlan, upload
 
 GROUP = "konektosmart"
+COMPANY_STATUSES = (
+    "uploaded",
+    "unchanged",
+    "no data",
+    "skipped",
+    "rejected",
+    "not found",
+    "failed",
+)
 
 
 class SyncConfig(dg.Config):
@@ -50,6 +59,7 @@ def konektosmart(
         outcomes = upload(client, companies, frames, plan, update_list)
         requests = client.request_count
     rows = [outcome.as_row() for outcome in outcomes]
+    type_rows = [row for outcome in outcomes for row in outcome.type_rows(plan.data_types)]
     for row in rows:
         context.log.info(
             "NIP %s: %s (uploaded %s, unchanged %s, approved %s) %s",
@@ -60,11 +70,31 @@ def konektosmart(
         metadata={
             "outcome": dg.MetadataValue.json(rows),
             "outcome_table": dg.MetadataValue.md(_outcome_table(rows)),
+            "outcome_by_type": dg.MetadataValue.json(type_rows),
+            "outcome_by_type_table": dg.MetadataValue.md(_by_type_table(type_rows)),
             "uploaded_items": sum(row["uploaded"] for row in rows),
             "failed_companies": sum(row["status"] == "failed" for row in rows),
             "panel_requests": requests,
+            **_counts(rows, type_rows, plan.data_types),
         }
     )
+
+
+def _counts(
+    rows: list[dict[str, object]], type_rows: list[dict[str, object]], data_types: tuple[str, ...]
+) -> dict[str, int]:
+    """Numbers the UI plots run after run: companies per outcome, and per data type the
+    companies uploaded / unchanged / failed and the items approved."""
+    counts = {
+        f"companies_{status.replace(' ', '_')}": sum(row["status"] == status for row in rows)
+        for status in COMPANY_STATUSES
+    }
+    for data_type in data_types:
+        of_type = [row for row in type_rows if row["data_type"] == data_type]
+        for status in ("uploaded", "unchanged", "failed"):
+            counts[f"{data_type}_{status}"] = sum(row["status"] == status for row in of_type)
+        counts[f"{data_type}_approved_items"] = sum(int(row["approved"]) for row in of_type)
+    return counts
 
 
 def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
@@ -87,6 +117,11 @@ def _plan(config: SyncConfig, office: Settings) -> UploadPlan:
         sent_by=office.panel.sent_by,
         create_accounts=office.clients.create_accounts,
     )
+
+
+def _by_type_table(rows: list[dict[str, object]]) -> str:
+    columns = ["nip", "data_type", "status", "uploaded", "unchanged", "approved", "reason"]
+    return markdown_table(columns, ([row[c] for c in columns] for row in rows))
 
 
 def _outcome_table(rows: list[dict[str, object]]) -> str:
