@@ -1,11 +1,14 @@
-"""The job, the automatic update, scheduled approval and the sensor for changed source files.
+"""The job, the automatic update, scheduled approval and the sensor for changed source data.
 
 Schedules and the sensor are built from the office's settings when the code location loads:
 their cadence, days and hours, and whether they start on their own.
 """
 
 import hashlib
+import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -112,7 +115,10 @@ def _approval_schedule(data_types: tuple[str, ...], crons: list[str]) -> dg.Sche
 
 
 def source_changes_sensor(settings: Settings) -> dg.SensorDefinition:
-    """Start an update when a program's files changed; an idle office costs a folder listing."""
+    """Start an update when a program's files or database changed; an idle office costs a folder
+    listing and one aggregate per database table read.
+
+    The sensor keeps its historical name, so that an office's cursor and tick history stay."""
     on = settings.schedules.enabled and settings.schedules.watch_changes
 
     @dg.sensor(
@@ -120,13 +126,13 @@ def source_changes_sensor(settings: Settings) -> dg.SensorDefinition:
         job=sync_job,
         minimum_interval_seconds=settings.schedules.watch_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED,
-        description="Start an update when a program's files changed; an unchanged office costs "
-        "a folder listing.",
+        description="Start an update when a program's files or database changed; an unchanged "
+        "office costs a folder listing and a row count per database table.",
     )
     def source_files_changed(
         context: dg.SensorEvaluationContext,
     ) -> dg.SensorResult | dg.SkipReason:
-        return _files_changed(context)
+        return _sources_changed(context)
 
     return source_files_changed
 
@@ -138,16 +144,66 @@ def automation(settings: Settings | None) -> tuple[list, list]:
     return schedules, [source_changes_sensor(settings)]
 
 
-def _files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+@dataclass(frozen=True)
+class SourcesSeen:
+    """What the change sensor saw at its last run request, kept as its cursor (JSON).
+
+    `files` is the fingerprint of every program's watched files, `databases` each database
+    program's change stamp. `changes` counts the run requests so far: the run key carries it,
+    so that data returning to a state seen before (a row added, then deleted) starts a run of
+    its own, while one change evaluated twice still gets one key.
+    """
+
+    files: str | None = None
+    databases: Mapping[str, str] = field(default_factory=dict)
+    changes: int = 0
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> "SourcesSeen":
+        """The cursor as `dump` writes it. A cursor written before databases were stamped is
+        the files' fingerprint alone, and is read as that: unchanged files start no run."""
+        if not cursor:
+            return cls()
+        try:
+            seen = json.loads(cursor)
+        except ValueError:
+            seen = None
+        if not isinstance(seen, dict):
+            return cls(files=cursor)
+        return cls(
+            seen.get("files"), dict(seen.get("databases") or {}), int(seen.get("changes", 0))
+        )
+
+    def dump(self) -> str:
+        return json.dumps(
+            {"files": self.files, "databases": dict(self.databases), "changes": self.changes},
+            sort_keys=True,
+        )
+
+    def same_sources(self, other: "SourcesSeen") -> bool:
+        return (self.files, dict(self.databases)) == (other.files, dict(other.databases))
+
+    def fingerprint(self) -> str:
+        """A digest of the files fingerprint and every database stamp."""
+        sources = json.dumps(
+            {"files": self.files, "databases": dict(self.databases)}, sort_keys=True
+        )
+        return hashlib.sha256(sources.encode()).hexdigest()[:32]
+
+
+def _sources_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings_path = os.environ.get(SETTINGS_ENV_VAR)
     if not settings_path:
         return dg.SkipReason(f"{SETTINGS_ENV_VAR} is not set")
     settings = load_settings(settings_path)
-    fingerprint = folders_fingerprint(_watched_paths(context, settings))
-    if fingerprint == context.cursor:
-        return dg.SkipReason("no program's files changed")
-    request = _run_request(date.today(), run_key=f"files-{fingerprint}")
-    return dg.SensorResult(run_requests=[request], cursor=fingerprint)
+    before = SourcesSeen.parse(context.cursor)
+    files = folders_fingerprint(_watched_paths(context, settings))
+    now = SourcesSeen(files, _database_stamps(context, settings, before.databases))
+    if now.same_sources(before):
+        return dg.SkipReason("no program's files or database changed")
+    now = SourcesSeen(now.files, now.databases, before.changes + 1)
+    request = _run_request(date.today(), run_key=f"changes-{now.changes}-{now.fingerprint()}")
+    return dg.SensorResult(run_requests=[request], cursor=now.dump())
 
 
 def _watched_paths(context: dg.SensorEvaluationContext, settings: Settings) -> list[Path]:
@@ -160,6 +216,31 @@ def _watched_paths(context: dg.SensorEvaluationContext, settings: Settings) -> l
         except Exception as error:  # a finding about one program, not the sensor's failure
             context.log.warning("%s: cannot tell which files to watch: %s", spec.key, error)
     return paths
+
+
+def _database_stamps(
+    context: dg.SensorEvaluationContext, settings: Settings, before: Mapping[str, str]
+) -> dict[str, str]:
+    """Each enabled database program's change stamp, by program key.
+
+    A program whose database cannot be reached keeps the stamp it had `before` and is named in
+    a warning: neither its outage nor its recovery with the same data looks like a change, and
+    the other programs are stamped as usual.
+    """
+    stamps: dict[str, str] = {}
+    for spec in PROGRAMS:
+        try:
+            stamp = spec.change_stamp(settings)
+        except Exception as error:  # a finding about one program, not the sensor's failure
+            context.log.warning(
+                "%s: cannot stamp its database, its changes are not seen until it can: %s",
+                spec.key,
+                error,
+            )
+            stamp = before.get(spec.key)
+        if stamp is not None:
+            stamps[spec.key] = stamp
+    return stamps
 
 
 def folders_fingerprint(folders: list[Path]) -> str:

@@ -79,6 +79,22 @@ class ProgramSpec:
             watched = getattr(reader, "watched_paths", None)
             return [] if watched is None else watched()
 
+    def change_stamp(self, settings: Settings) -> str | None:
+        """A short digest of the program's database that changes when its data does (what each
+        reader's `change_stamp` notices, and what not, its docstring says); None for programs
+        that keep their data in files, or are not enabled.
+
+        Costs one aggregate per table read; the databases are opened one at a time (on SQL
+        Server through one pooled connection) and all closed on return. Raises what reaching
+        the database raises (SqlConnectionError, FirebirdConnectionError, SourceUnavailable).
+        """
+        program = settings.programs.enabled().get(self.key)
+        if program is None or isinstance(getattr(program, "folder", None), Path):
+            return None
+        with self.open(settings) as reader:
+            stamp = getattr(reader, "change_stamp", None)
+            return None if stamp is None else stamp()
+
 
 def _folder(key: str, program: Any, settings: Settings) -> Path:
     folder = settings.resolve(program.folder)

@@ -7,7 +7,7 @@ amount also needs the VAT declaration generated for that month. The table map, c
 
 Statements: 4 per read, whatever the number of companies and months (the catalogue of the
 three tables, the companies, the report lines of the wanted months, the declarations of the
-wanted months), in one database. check(): 3; probe(): 6.
+wanted months), in one database. check(): 3; probe(): 6; change_stamp(): 3 aggregates.
 
 Surprising parts:
 - For each company and month that a run names, what is missing is said: no report saved for
@@ -60,15 +60,24 @@ from konekto_pipeline.sources.firebird.reading import (
     regon_or_none,
     require,
     span,
+    table_stamps,
     tax_account,
     text_problems,
 )
 from konekto_pipeline.sources.firebird.tables import FirebirdTables, as_int, text
+from konekto_pipeline.sources.sql.frames import StampedTable, stamp_digest
 from konekto_pipeline.sources.sql.tables import SchemaMismatch, TableSpec
 
 logger = logging.getLogger(__name__)
 
 DATA_TYPES: tuple[str, ...] = ("zus", "taxes")
+
+# The tables a change stamp counts, with the key whose highest value it takes on Firebird 2.5.
+_STAMPED_TABLES: tuple[StampedTable, ...] = (
+    (names.FIRMS, names.FIRM_ID),
+    (names.REPORT, names.REPORT_ID),
+    (names.DECLARATIONS, names.DECL_ID),
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,14 @@ class FaktReader:
             listing["declarations"] = probe_step(lambda: _probe_declarations(tables))
         listing["problems"] = [str(problem) for problem in problems]
         return listing
+
+    def change_stamp(self) -> str:
+        """A digest that changes when a company, a saved report line or a generated declaration
+        is added, changed or deleted (see `table_stamps`: on Firebird 2.5 changes in place are
+        not seen). One aggregate per table, no data row read; raises FirebirdConnectionError
+        when the server or database cannot be reached."""
+        with self.server.connect(self.database_path()) as database:
+            return stamp_digest(table_stamps(database, _STAMPED_TABLES))
 
     def database_path(self) -> str:
         """The database as the server sees it: from the settings, else found in the install

@@ -1,5 +1,5 @@
 """Pieces the Firebird program readers (Raks, Fakt) share: the months asked for, opening the
-first of several file names, frames in schema shape, and probe listings."""
+first of several file names, frames in schema shape, probe listings and change stamps."""
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -27,14 +27,18 @@ from konekto_pipeline.sources.firebird.tables import (
     FirebirdTables,
     as_int,
     database_charset,
+    quote,
     suspicious_text,
     text,
     user_tables,
 )
+from konekto_pipeline.sources.sql.frames import UNREADABLE, StampedTable
 from konekto_pipeline.sources.sql.tables import SchemaMismatch, TableSpec
 
 Row = dict[str, Any]
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# The on-disk structure of Firebird 3.0, the first with the RDB$RECORD_VERSION pseudo-column.
+_RECORD_VERSION_ODS = 12.0
 
 
 @dataclass(frozen=True)
@@ -326,3 +330,34 @@ def firm_counts(firms: list[Any], key: Callable[[Any], str]) -> dict[str, object
         "vat_periods": counts(firm.vat_period for firm in firms),
         "legal_forms": counts(firm.legal_form for firm in firms),
     }
+
+
+# --- change stamps ------------------------------------------------------------------------------
+
+
+def table_stamps(database: FirebirdDatabase, tables: Iterable[StampedTable]) -> list[str]:
+    """Per table "<table> <rows> <newest record version>": one aggregate each, no data row read.
+
+    Firebird 3 and later keep in every record the number of the transaction that wrote its
+    current version (RDB$RECORD_VERSION). Its maximum moves on every insert and update and the
+    count on every delete, so an amount corrected in place is seen too; a backup restored
+    renumbers them, which is seen once. Firebird 2.5 has no such column: the highest key (where
+    the map names one) stands in, and updates are not seen there.
+
+    A table that cannot be read is "<table> unreadable"; a server that goes away raises
+    FirebirdConnectionError.
+    """
+    newest = "RDB$RECORD_VERSION" if database.ods >= _RECORD_VERSION_ODS else None
+    parts = []
+    for spec, key in tables:
+        column = newest or (quote(key) if key else None)
+        aggregates = f"COUNT(*), MAX({column})" if column else "COUNT(*)"
+        try:
+            values = database.query(f"SELECT {aggregates} FROM {quote(spec.name)}")[0]
+        except FirebirdConnectionError as error:
+            if error.affects_server:
+                raise
+            parts.append(f"{spec.name} {UNREADABLE}")
+            continue
+        parts.append(" ".join([spec.name, *(str(value) for value in values)]))
+    return parts

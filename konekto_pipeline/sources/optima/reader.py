@@ -8,7 +8,8 @@ Statements: the configuration database costs a table lookup and one SELECT. Each
 database costs 7 column lookups (one per table; a dialect may need 2-3 statements for one)
 and at most 6 SELECTs, one per table and not per period or row: CDN.Firma, CDN.DeklNag,
 CDN.BnkZdarzenia, CDN.ZapisyKPR, CDN.Ryczalt and CDN.VatNag joined with CDN.VatTab.
-All requested periods are fetched at once with BETWEEN and sorted out here.
+All requested periods are fetched at once with BETWEEN and sorted out here. change_stamp()
+reads the configuration database as a read does, then sends one aggregate per company table (7).
 
 Surprising parts:
 - ZUS is not read (DATA_TYPES has no "zus"). The payment schedule holds one total per transfer
@@ -57,10 +58,14 @@ from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.optima import settings as table_map
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
 from konekto_pipeline.sources.sql.frames import (
+    StampedTable,
+    databases_stamps,
     mismatch_detail,
     origin,
     row_count,
     schema_frame,
+    stamp_digest,
+    table_stamps,
     tax_row,
     whole_zloty,
 )
@@ -79,6 +84,18 @@ SOURCE = table_map.SOURCE
 _T = TypeVar("_T")
 _UNRECOGNISED_SAMPLES = 20
 _LABEL_LIMIT = 500
+
+# The company tables the read uses, with the key whose highest value a change stamp takes
+# where the table map names one (the ledgers' and VAT lines' keys are not mapped).
+_STAMPED_TABLES: tuple[StampedTable, ...] = (
+    (table_map.FIRMA, "Fir_FirID"),
+    (table_map.DEKL_NAG, "DkN_DkNID"),
+    (table_map.BNK_ZDARZENIA, "BZd_BZdID"),
+    (table_map.ZAPISY_KPR, None),
+    (table_map.RYCZALT, None),
+    (table_map.VAT_NAG, "VaN_VaNID"),
+    (table_map.VAT_TAB, None),
+)
 
 
 @dataclass(frozen=True)
@@ -221,6 +238,24 @@ class OptimaReader:
             "databases": found,
             "problems": [str(problem) for problem in problems],
         }
+
+    def change_stamp(self) -> str:
+        """A digest that changes when the office adds or deletes rows the read uses.
+
+        Made of what CDN.Bazy lists (read whole, as the read does: a company activated or
+        renamed is seen) and, per selected company database, the row count and highest key of
+        each table read (`_STAMPED_TABLES`): one aggregate per table, no data row read. An
+        amount corrected in place changes neither and is not seen; the scheduled update reads
+        it. Raises what opening the configuration database raises.
+        """
+        problems: list[SourceProblem] = []
+        listed = self._listed_databases(problems)
+        selected = [database.database for database in self._selected(listed, problems)]
+        parts = [f"{self.configuration}: {_listing(database)}" for database in listed]
+        parts += databases_stamps(
+            self.server, selected, lambda connection: table_stamps(connection, _STAMPED_TABLES)
+        )
+        return stamp_digest(parts)
 
     # --- configuration database ---------------------------------------------------------
 

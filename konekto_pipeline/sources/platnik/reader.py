@@ -22,7 +22,8 @@ SQL statements per read (one database, whatever the number of payers and DRAs): 
 listing of ZUSDRA, the DRAs of the wanted months, the identification of every DRA (left out
 when all months are read), whether PLATN_IDENT exists and its column listing, and the full firm
 names (left out without PLATN_IDENT or its NAZWAFIRMA): 7 on SQLite (6 for all months), a few
-catalogue queries fewer or more on SQL Server. check() and probe(): 12 on SQLite.
+catalogue queries fewer or more on SQL Server. check() and probe(): 12 on SQLite;
+change_stamp(): 2 aggregates.
 """
 
 import logging
@@ -42,7 +43,14 @@ from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.platnik import settings as names
 from konekto_pipeline.sources.sql.access import AccessDatabase, AccessSchemaError
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer, explain
-from konekto_pipeline.sources.sql.frames import clean_text, origin, reason, schema_frame
+from konekto_pipeline.sources.sql.frames import (
+    clean_text,
+    origin,
+    reason,
+    schema_frame,
+    stamp_digest,
+    table_stamps,
+)
 from konekto_pipeline.sources.sql.tables import (
     SchemaMismatch,
     TableReader,
@@ -98,6 +106,8 @@ class _Backend(Protocol):
 
     def survey(self) -> dict[str, _TableSurvey]: ...
 
+    def stamp(self) -> list[str]: ...
+
 
 # --- SQL Server (and SQLite / PostgreSQL copies) ----------------------------------------------
 
@@ -140,6 +150,12 @@ class _SqlBackend:
                 name: self._survey_table(tables, spec, columns)
                 for name, (spec, columns) in plans.items()
             }
+
+    def stamp(self) -> list[str]:
+        """Row count and highest key of ZUSDRA and PLATN_IDENT: one aggregate each."""
+        stamped = ((names.ZUSDRA, names.DOCUMENT_ID), (names.PLATN_IDENT, names.IDENT_ID))
+        with self.server.connect(self._name()) as connection:
+            return table_stamps(connection, stamped)
 
     def _name(self) -> str:
         if not self.database:
@@ -234,6 +250,15 @@ class _AccessBackend:
             spec.name: self._survey_table(spec)
             for spec in (names.ZUSDRA, names.PLATN_IDENT, names.PLATNIK)
         }
+
+    def stamp(self) -> list[str]:
+        """The file's size and modification time: MDB Tools can only read whole tables, and
+        Płatnik's every saved change rewrites pages of the file."""
+        path = self.access.path
+        if not path.is_file():
+            raise SqlConnectionError(f"the Access file {path} does not exist", names.PROGRAM)
+        found = path.stat()
+        return [f"{path} {found.st_size} {found.st_mtime_ns}"]
 
     def _has_table(self, spec: TableSpec) -> bool:
         return spec.name.lower() in {table.lower() for table in self.access.tables()}
@@ -364,6 +389,17 @@ class PlatnikReader:
             "place": self._backend.place,
             "tables": {name: _probe_table(name, survey) for name, survey in surveys.items()},
         }
+
+    def change_stamp(self) -> str:
+        """A digest that changes when DRAs or payer identifications are added or deleted.
+
+        On SQL Server: the row count and highest key of ZUSDRA and PLATN_IDENT (one aggregate
+        each, no data row read). A correction is a new DRA and is seen; a DRA edited in place
+        is not, and the scheduled update reads it. An Access file: its size and modification
+        time, which any saved change moves. Raises SqlConnectionError when the database cannot
+        be reached.
+        """
+        return stamp_digest(self._backend.stamp())
 
     def _problem(self, message: str, nip: str | None = None) -> SourceProblem:
         return SourceProblem(names.PROGRAM, where=self._backend.place, message=message, nip=nip)

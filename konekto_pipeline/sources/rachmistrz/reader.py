@@ -11,7 +11,7 @@ Surprising parts:
 - An office that gives only a host means the INSERTGT instance: `make_server` adds it.
 - Statements per company database: 3 SELECTs (company with its newest VAT form as a subquery,
   declarations of the requested years, ledger totals by month) plus one column lookup per
-  table used (4), whatever the number of rows.
+  table used (4), whatever the number of rows; a change stamp sends 3 aggregates.
 - Year-to-date ledger totals are summed from January, so the ledger and the declarations are
   read for the whole years of the requested periods and cut to the periods afterwards.
 - In a partnership each partner pays his own PIT advance; GT keeps it per partner
@@ -36,12 +36,14 @@ from konekto_pipeline.sources.base import SourceData, SourceProblem
 from konekto_pipeline.sources.rachmistrz import settings
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
 from konekto_pipeline.sources.sql.frames import (
+    StampedTable,
     amount_to_pay,
     bind_table,
     checked_period,
     clean_text,
     code_counts,
     company_frames,
+    databases_stamps,
     int_code,
     missing_columns,
     nip_and_name,
@@ -52,6 +54,8 @@ from konekto_pipeline.sources.sql.frames import (
     reason,
     row_count,
     row_period,
+    stamp_digest,
+    table_stamps,
     tax_row,
     valid_regon,
 )
@@ -75,6 +79,15 @@ _MAPPED_TABLES = (
     settings.DECLARATIONS.spec,
     settings.KPIR_BOOK.spec,
     settings.RYCZALT_REGISTER.spec,
+)
+# What a change stamp counts: the declarations and both ledgers. The address register and the
+# company row are left out: only the own company's row is read of them, and a change to it is
+# an update, which counting cannot see (counting adr__Ewid would start a run for every new
+# counterparty instead).
+_STAMPED_TABLES: tuple[StampedTable, ...] = (
+    (settings.DECLARATIONS.spec, settings.DECLARATIONS.id),
+    (settings.KPIR_BOOK.spec, None),
+    (settings.RYCZALT_REGISTER.spec, None),
 )
 
 
@@ -207,6 +220,22 @@ class RachmistrzReader:
             "company_databases": [self._probe_database(database) for database in databases],
             "other_databases": others,
         }
+
+    def change_stamp(self) -> str:
+        """A digest that changes when a company database, declaration or ledger entry is added
+        or deleted.
+
+        Made of the company databases (discovered on SQL Server: a new company is seen) and per
+        database the row count and highest key of each table in `_STAMPED_TABLES`, one
+        aggregate each, no data row read. An amount corrected in place is not seen; the
+        scheduled update reads it. Raises SqlConnectionError when the server cannot be reached.
+        """
+        databases = self.company_databases()
+        parts = [f"company databases: {', '.join(databases)}"]
+        parts += databases_stamps(
+            self.server, databases, lambda connection: table_stamps(connection, _STAMPED_TABLES)
+        )
+        return stamp_digest(parts)
 
     def _databases(self) -> tuple[list[str], list[str]]:
         """(company databases, other databases on the server), in name order when discovered."""

@@ -10,7 +10,8 @@ declarations of the wanted months); each company database at most 3 (the catalog
 totals per month, the VAT register totals per month), whatever the number of months or rows.
 A file name tried in vain (Raks3000.fdb before RAKS3000.FDB on a Linux server) costs an
 attachment attempt, no statement. check(): 2 statements and 2 attachments; probe(): 5 on the
-global database and 2 per company database.
+global database and 2 per company database; change_stamp(): 3 on the global database (the
+catalogue, the companies, one aggregate) and one aggregate per company table (2).
 
 Surprising parts:
 - Taxes exist only for declarations added in Raks. A month without the VAT declaration its
@@ -76,6 +77,7 @@ from konekto_pipeline.sources.firebird.reading import (
     regon_or_none,
     require,
     span,
+    table_stamps,
     tax_account,
     text_problems,
     whole_zloty,
@@ -89,6 +91,7 @@ from konekto_pipeline.sources.firebird.tables import (
     user_tables,
 )
 from konekto_pipeline.sources.raks import settings as names
+from konekto_pipeline.sources.sql.frames import UNAVAILABLE, stamp_digest
 from konekto_pipeline.sources.sql.tables import SchemaMismatch
 
 logger = logging.getLogger(__name__)
@@ -235,6 +238,29 @@ class RaksReader:
             "problems": [str(problem) for problem in problems],
         }
 
+    def change_stamp(self) -> str:
+        """A digest that changes when a company, a declaration or a company's ledger or VAT
+        entry is added, changed or deleted (see `table_stamps`: on Firebird 2.5 changes in
+        place are not seen).
+
+        Made of the company list (read whole, as the read does), the declarations' aggregate
+        and, per active company, its ledger's and VAT register's: one aggregate per table, no
+        data row read. A company database that cannot be opened is "unavailable" in it (the
+        read reports it too); a server or global database that cannot be reached raises
+        FirebirdConnectionError.
+        """
+        folder = self.data_folder()
+        problems: list[SourceProblem] = []
+        with ExitStack() as stack:
+            database = self._open_global(stack, folder)
+            tables = FirebirdTables(database, names.PROGRAM, names.GLOBAL_TABLES)
+            firms = self._firms(tables, problems)
+            parts = [repr(firm) for firm in firms]
+            parts += table_stamps(database, [(names.DECLARATIONS, names.DECL_ID)])
+        for firm in self._selected(firms):
+            parts += self._company_stamps(folder, firm)
+        return stamp_digest(parts)
+
     def data_folder(self) -> str:
         """The data folder from the settings, else a standard one found on this machine."""
         if self.settings.data_folder:
@@ -345,6 +371,17 @@ class RaksReader:
             )
             return []
         return _summary_rows(firm, ledger, vat, window)
+
+    def _company_stamps(self, folder: str, firm: _Firm) -> list[str]:
+        stamped = [(names.KPIR, None), (names.VAT_ENTRIES, None)]
+        try:
+            with ExitStack() as stack:
+                database = open_first(self.server, stack, self._company_paths(folder, firm))
+                return [f"{firm.key}: {part}" for part in table_stamps(database, stamped)]
+        except FirebirdConnectionError as error:
+            if error.affects_server:
+                raise
+            return [f"{firm.key}: {UNAVAILABLE}"]
 
     def _first_company_opens(self, folder: str, firms: list[_Firm]) -> str:
         if not firms:

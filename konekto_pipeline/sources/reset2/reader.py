@@ -12,7 +12,8 @@ Surprising parts:
   item and no problem.
 - Archived companies (Aktywna = 0) are left out.
 - Statements per database, whatever the number of companies: 5 SELECTs (companies, declaration
-  settings, VAT, tax advances, book totals) plus one column lookup per table (5).
+  settings, VAT, tax advances, book totals) plus one column lookup per table (5); a change
+  stamp sends 5 aggregates.
 """
 
 import logging
@@ -36,12 +37,14 @@ from konekto_pipeline.sources.reset2 import settings as table_maps
 from konekto_pipeline.sources.reset2.settings import Reset2Map
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
 from konekto_pipeline.sources.sql.frames import (
+    StampedTable,
     amount_to_pay,
     bind_table,
     checked_period,
     clean_text,
     code_counts,
     company_frames,
+    databases_stamps,
     int_code,
     missing_columns,
     nip_and_name,
@@ -52,6 +55,8 @@ from konekto_pipeline.sources.sql.frames import (
     read_databases,
     row_count,
     row_period,
+    stamp_digest,
+    table_stamps,
     tax_row,
     valid_regon,
 )
@@ -215,6 +220,22 @@ class Reset2Reader:
             "databases": [self._probe_database(database) for database in self.databases()],
         }
 
+    def change_stamp(self) -> str:
+        """A digest that changes when companies, declaration settings, computed taxes or book
+        totals are added or deleted.
+
+        Per database, the row count of each mapped table and the highest company id: one
+        aggregate per table, no data row read. The map names no other key, so figures
+        recomputed in place (a month's VAT or book totals) are not seen; the scheduled update
+        reads them. Raises SqlConnectionError when no database can be reached.
+        """
+        stamped = _stamped_tables(self.map)
+        return stamp_digest(
+            databases_stamps(
+                self.server, self.databases(), lambda connection: table_stamps(connection, stamped)
+            )
+        )
+
     def _select(self, database: str, wanted: list[str] | None) -> _Rows:
         years = None if wanted is None else sorted({parse_period(p)[0] for p in wanted})
         with self.server.connect(database) as connection:
@@ -354,6 +375,17 @@ def _ledger_statement(tables: TableReader, m: Reset2Map, years: list[int] | None
         tables.column(g.spec, g.costs_ytd).label("costs_ytd"),
     )
     return statement if years is None else statement.where(table.c[g.year].in_(years))
+
+
+def _stamped_tables(m: Reset2Map) -> list[StampedTable]:
+    """The tables a change stamp counts; only the companies' id is known to be a key."""
+    return [
+        (m.companies.spec, m.companies.id),
+        (m.declaration_settings.spec, None),
+        (m.vat.spec, None),
+        (m.taxes.spec, None),
+        (m.ledger.spec, None),
+    ]
 
 
 def _by_company(connection: Connection, statement: sa.Select) -> dict[str, list[sa.Row]]:

@@ -1,12 +1,15 @@
 """What the readers of the SQL Server programs share: rows in the frames' shape and from them the
-frames, amounts as they are paid, problems worded alike, and reading or probing one database
-after another so that one that fails spares the others.
+frames, amounts as they are paid, problems worded alike, reading or probing one database
+after another so that one that fails spares the others, and the change stamps that tell the
+change sensor whether a database changed.
 
 Values here are plain Python (rows are `sa.Row`s or dicts); what a program calls its tables and
 columns, and what its codes mean, stays in that program's reader and table map.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
@@ -281,3 +284,84 @@ def code_counts(
         str(value): {"rows": int(count), "mapped_to": mapped_to(int_code(value))}
         for value, count in connection.execute(statement)
     }
+
+
+# --- change stamps --------------------------------------------------------------------------
+
+StampedTable = tuple[TableSpec, str | None]
+"""A table a change stamp counts, with the key column whose highest value it takes (None: the
+table map names no key for it, and its rows are only counted)."""
+
+UNAVAILABLE = "unavailable"  # a database that cannot be opened while others can
+UNREADABLE = "unreadable"  # a table that cannot be read in an open database
+
+
+def stamp_statement(spec: TableSpec, key: str | None = None) -> sa.Select:
+    """COUNT(*) and MAX(key) of one table, computed by the server: one row comes back.
+
+    On SQL Server the table is read WITH (NOLOCK), so that a stamp never waits behind the
+    program's own open transaction. It may then see a change before it is committed: a run
+    may start once too often (a change rolled back), or read just before the commit, and the
+    next change or the scheduled update brings what it missed.
+    """
+    table = sa.table(spec.name, *([sa.column(key)] if key else []), schema=spec.schema)
+    aggregates = [sa.func.count(), *([sa.func.max(table.c[key])] if key else [])]
+    return sa.select(*aggregates).select_from(table).with_hint(table, "WITH (NOLOCK)", "mssql")
+
+
+def table_stamps(connection: Connection, tables: Iterable[StampedTable]) -> list[str]:
+    """Per table "<table> <rows> <highest key>", one `stamp_statement` each.
+
+    A table that cannot be read (missing in this version, no permission) is "<table>
+    unreadable": the stamp changes when that changes, and the read reports why. A connection
+    lost on the way raises SqlConnectionError.
+    """
+    parts = []
+    for spec, key in tables:
+        try:
+            values = connection.execute(stamp_statement(spec, key)).one()
+        except sa.exc.DBAPIError as error:
+            if error.connection_invalidated:
+                raise SqlConnectionError(
+                    f"the connection was lost ({_first_line(error)})"
+                ) from None
+            connection.rollback()  # PostgreSQL refuses further statements in a failed one
+            parts.append(f"{spec.qualified} {UNREADABLE}")
+            continue
+        parts.append(" ".join([spec.qualified, *(str(value) for value in values)]))
+    return parts
+
+
+def databases_stamps(
+    server: SqlServer, databases: Sequence[str], stamp: Callable[[Connection], list[str]]
+) -> list[str]:
+    """`stamp` of each open database in turn, each part prefixed with the database's name.
+
+    A database that cannot be opened while others can is "<database>: unavailable" (its read
+    makes it a problem of that company too). When none can be opened, or a connection is lost
+    while stamping, the server is taken to be unreachable and SqlConnectionError is raised.
+    """
+    parts: list[str] = []
+    unopened: list[SqlConnectionError] = []
+    for database in databases:
+        with ExitStack() as stack:
+            try:
+                connection = stack.enter_context(server.connect(database))
+            except SqlConnectionError as error:
+                unopened.append(error)
+                parts.append(f"{database}: {UNAVAILABLE}")
+                continue
+            parts += [f"{database}: {part}" for part in stamp(connection)]
+    if databases and len(unopened) == len(databases):
+        raise unopened[0]
+    return parts
+
+
+def stamp_digest(parts: Iterable[str]) -> str:
+    """The change stamp of a program: a short digest of its parts, in their order."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _first_line(error: sa.exc.DBAPIError) -> str:
+    lines = str(error.orig).strip().splitlines()
+    return lines[0] if lines else type(error.orig).__name__

@@ -65,10 +65,12 @@ from konekto_pipeline.sources.files.tables import (
 )
 from konekto_pipeline.sources.sql.connection import SqlConnectionError, SqlServer
 from konekto_pipeline.sources.sql.frames import (
+    StampedTable,
     amount_to_pay,
     bind_table,
     checked_period,
     clean_text,
+    databases_stamps,
     int_code,
     optional_zloty,
     origin,
@@ -76,6 +78,8 @@ from konekto_pipeline.sources.sql.frames import (
     read_databases,
     reason,
     row_count,
+    stamp_digest,
+    table_stamps,
     tax_row,
     valid_regon,
 )
@@ -399,6 +403,25 @@ class SymfoniaReader:
                 except (FolderUnavailable, UnmappedPath):
                     continue  # the read reports it for that company
         return [config.path, *folders]
+
+    def change_stamp(self) -> str | None:
+        """A digest of the companies kept on SQL Server, None when MKP.INI lists none there
+        (MKP.INI and the DBF folders are watched as files, see `watched_paths`).
+
+        Per company database, the row count of each table in `_STAMPED_TABLES` and the highest
+        declaration id: one aggregate per table, no data row read. A figure changed in place
+        (a ledger month's totals) is not seen; the scheduled update reads it. Raises
+        SqlConnectionError when no company database can be reached.
+        """
+        config = self.config()
+        databases = [c.location for c in config.active if c.storage == names.MSSQL]
+        if not databases:
+            return None
+        with self.make_server(config) as server:
+            parts = databases_stamps(
+                server, databases, lambda connection: table_stamps(connection, _STAMPED_TABLES)
+            )
+        return stamp_digest(parts)
 
     def ini_path(self) -> Path:
         """MKP.INI as this machine reaches it (UnmappedPath for an unmapped Windows drive)."""
@@ -1183,6 +1206,14 @@ _MAPPED_TABLES: tuple[TableSpec, ...] = (
     names.DECLARATION_FIELDS.spec,
     names.ZUS_TABLE.spec,
     names.LEDGER_TABLE.spec,
+)
+# What a change stamp counts: every mapped table but the company's single row, whose changes
+# are updates that counting cannot see.
+_STAMPED_TABLES: tuple[StampedTable, ...] = (
+    (names.DECLARATION_TABLE.spec, names.DECLARATION_TABLE.id),
+    (names.DECLARATION_FIELDS.spec, None),
+    (names.ZUS_TABLE.spec, None),
+    (names.LEDGER_TABLE.spec, None),
 )
 
 
