@@ -12,12 +12,14 @@ user: one company, approved data only). What is stored and how:
   once, by the call that creates it.
 - Sessions: a signed cookie (HMAC-SHA256) holding the user id, a random session id, the CSRF
   token, the expiry (12 hours after login; no sliding renewal) and a stamp of the password
-  hash, so a new password ends every older session. The key comes from the `session_secret`
-  argument, else from the environment variable `KONEKTO_PANEL_SESSION_SECRET` (32 characters
-  or more), else it is generated when the panel starts: then every session ends when the panel
-  restarts. A signing key cannot be stored hashed (signing needs the key itself), so it is
-  never stored at all. Logging out records the session id's sha256 until the session's expiry,
-  so a copied cookie is refused after logout too.
+  hash and of the user's last disabling, so a new password ends every older session, and so
+  does disabling the user, for good: re-enabling it does not bring old sessions back. The key
+  comes from the `session_secret` argument, else from the environment variable
+  `KONEKTO_PANEL_SESSION_SECRET` (32 characters or more), else it is generated when the panel
+  starts: then every session ends when the panel restarts. A signing key cannot be stored
+  hashed (signing needs the key itself), so it is never stored at all. Logging out records the
+  session id's sha256 until the session's expiry, so a copied cookie is refused after logout
+  too.
 - Anonymous visitors get a session without a user, only to carry the CSRF token of the login
   and activation forms; logging in replaces it with a new session id and CSRF token.
 - Failed logins are counted per username and per client address, in memory of this process
@@ -42,7 +44,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -51,7 +53,13 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from konekto_pipeline.panel.contract import NIP_PATTERN
-from konekto_pipeline.panel.storage import PanelStorage, as_utc, metadata, utc_now
+from konekto_pipeline.panel.storage import (
+    PanelStorage,
+    add_missing_columns,
+    as_utc,
+    metadata,
+    utc_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +94,7 @@ users = sa.Table(
     sa.Column("password_set_at", sa.DateTime(timezone=True)),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True)),  # the last disabling, kept on enable
     sa.Index("ix_panel_users_nip", "nip"),
 )
 
@@ -137,6 +146,7 @@ class User:
     display_name: str
     has_password: bool
     disabled: bool
+    disabled_at: datetime | None = None  # the last disabling, also of a user enabled again
 
     @property
     def is_office(self) -> bool:
@@ -393,9 +403,12 @@ class SessionSigner:
         return None if session.expired else session
 
 
-def _stamp(password_hash: str | None) -> str:
-    """Changes whenever the password does, so that a new password ends older sessions."""
-    return _sha256(password_hash or "")[:16]
+def _stamp(password_hash: str | None, disabled_at: datetime | None = None) -> str:
+    """Changes whenever the password does or the user is disabled, so that either ends older
+    sessions; a user never disabled keeps the stamp of the password alone."""
+    if disabled_at is None:
+        return _sha256(password_hash or "")[:16]
+    return _sha256(f"{password_hash or ''}|{disabled_at.isoformat()}")[:16]
 
 
 # --- the store ---------------------------------------------------------------------------------
@@ -419,6 +432,8 @@ class PanelAuth:
     ) -> None:
         self.engine = storage.engine
         metadata.create_all(self.engine, tables=list(AUTH_TABLES))
+        # a database made before `disabled_at` existed, opened before this module was imported
+        add_missing_columns(self.engine)
         self.hasher = PasswordHasher(scrypt_cost)
         self.limiter = limiter or LoginLimiter()
         self.signer = SessionSigner(_session_key(session_secret))
@@ -495,11 +510,12 @@ class PanelAuth:
             row = conn.execute(sa.select(users).where(clause)).first()
         return None if row is None else _user(row)
 
-    def _password_hash(self, user_id: int) -> str | None:
+    def _stamp_of(self, user_id: int) -> str:
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(users.c.password_hash).where(users.c.id == user_id)
-            ).scalar()
+            row = conn.execute(
+                sa.select(users.c.password_hash, users.c.disabled_at).where(users.c.id == user_id)
+            ).first()
+        return _stamp(None) if row is None else _stamp(row.password_hash, as_utc(row.disabled_at))
 
     def set_password(self, user_id: int, password: str) -> None:
         """A new password; it ends every session of the user made before.
@@ -522,9 +538,21 @@ class PanelAuth:
             )
 
     def disable(self, user_id: int) -> None:
-        """The user can no longer log in, and its sessions end at their next request."""
+        """The user can no longer log in, and its sessions end at their next request (for good:
+        `enable` lets the user log in again but revives no session)."""
         with self._write_lock, self.engine.begin() as conn:
-            conn.execute(users.update().where(users.c.id == user_id).values(disabled=True))
+            conn.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(disabled=True, disabled_at=utc_now())
+            )
+        logger.info("panel user %d disabled", user_id)
+
+    def enable(self, user_id: int) -> None:
+        """A disabled user may log in again (a client without a password still needs a link)."""
+        with self._write_lock, self.engine.begin() as conn:
+            conn.execute(users.update().where(users.c.id == user_id).values(disabled=False))
+        logger.info("panel user %d enabled", user_id)
 
     # logging in
 
@@ -616,18 +644,24 @@ class PanelAuth:
 
     def create_api_token(self, name: str, created_by: str | None = None) -> str:
         """A new API token; the plain token is returned here once and stored only as sha256."""
+        return self.issue_api_token(name, created_by)[1]
+
+    def issue_api_token(self, name: str, created_by: str | None = None) -> tuple[ApiToken, str]:
+        """A new API token's record and the plain token (returned here once, stored hashed)."""
         token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = ApiToken(0, name, utc_now(), created_by, None, None)
         with self._write_lock, self.engine.begin() as conn:
-            conn.execute(
+            inserted = conn.execute(
                 api_tokens.insert().values(
-                    name=name,
+                    name=record.name,
                     token_sha256=_sha256(token),
-                    created_at=utc_now(),
-                    created_by=created_by,
+                    created_at=record.created_at,
+                    created_by=record.created_by,
                 )
             )
+            token_id = int(inserted.inserted_primary_key[0])
         logger.info("API token %r created", name)
-        return token
+        return replace(record, id=token_id), token
 
     def check_api_token(self, token: str) -> ApiToken | None:
         """The token's record when it is known and not revoked (its last use is noted)."""
@@ -667,7 +701,7 @@ class PanelAuth:
             session_id=secrets.token_urlsafe(18),
             csrf_token=secrets.token_urlsafe(24),
             expires=int(time.time() + lifetime.total_seconds()),
-            stamp=_stamp(None if user is None else self._password_hash(user.id)),
+            stamp=_stamp(None) if user is None else self._stamp_of(user.id),
         )
 
     def cookie_value(self, session: Session) -> str:
@@ -697,7 +731,8 @@ class PanelAuth:
             row = conn.execute(sa.select(users).where(users.c.id == session.user_id)).first()
         if row is None or row.disabled or row.password_hash is None:
             return None
-        if not hmac.compare_digest(_stamp(row.password_hash), session.stamp):
+        stamp = _stamp(row.password_hash, as_utc(row.disabled_at))
+        if not hmac.compare_digest(stamp, session.stamp):
             return None
         return _user(row)
 
@@ -739,6 +774,7 @@ def _user(row: Any) -> User:
         display_name=row.display_name or "",
         has_password=row.password_hash is not None,
         disabled=bool(row.disabled),
+        disabled_at=as_utc(row.disabled_at),
     )
 
 

@@ -2,7 +2,7 @@
 
 A SQLite file is the default (the pipeline's embedded panel); PostgreSQL works the same. The
 tables are created on first use, and columns added since are added to an older database on start
-(`_add_missing_columns`). `tax` is stored as "" (not NULL) for ZUS and summary items so that the
+(`add_missing_columns`). `tax` is stored as "" (not NULL) for ZUS and summary items so that the
 unique key `(nip, data_type, period, tax)` holds on every database.
 
 Nothing is deleted: an upload that changes an item first copies the version it replaces into
@@ -212,7 +212,7 @@ class PanelStorage:
         self.engine = create_panel_engine(database_url)
         self._write_lock = threading.Lock()
         metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        add_missing_columns(self.engine)
 
     def dispose(self) -> None:
         """Close the engine's connections."""
@@ -524,7 +524,7 @@ def _keep_replaced(conn: sa.Connection, key: ItemKey, now: datetime) -> None:
     conn.execute(item_history.insert().from_select([*names, "replaced_at"], source))
 
 
-def _add_missing_columns(engine: sa.Engine) -> None:
+def add_missing_columns(engine: sa.Engine) -> None:
     """Add the columns an older panel database lacks (each of them nullable), so that a panel
     file made by an earlier version keeps working; nothing is dropped or changed."""
     inspector = sa.inspect(engine)

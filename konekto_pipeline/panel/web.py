@@ -14,6 +14,12 @@ Times are shown in Europe/Warsaw, dates as 16.11.2026, amounts as "1 234,56 zł"
 A page a user may not see answers 404 like a page that does not exist, so a client cannot
 learn which other NIPs the office has.
 
+The office also manages the panel's people and API tokens here (`/uzytkownicy`, `/tokeny`):
+adds office staff, disables and re-enables accounts, sends a client a new activation link, and
+creates and revokes the pipeline's tokens; each change is an event of the office's history.
+What such a form did is told once on the page it redirects to (`OneTimeNotes`), so a new token
+or activation link never travels in a URL.
+
 Approving from a page does what `POST /api/v1/companies/{nip}/approve` does: with the summary
 ticked it goes out; unticked, a client who was already sent figures that have since changed
 still gets the update once (`notify.needs_resend`).
@@ -24,20 +30,26 @@ Known shortcomings:
   link is used or expires (7 days). Tokens are single use.
 - The note after an approval is carried in the redirect's query (`?wynik=ok&ile=4`), so
   reloading that page shows it again.
+- A new API token or activation link waits for its one showing in this process's memory: if
+  the page after the form does not load within ten minutes, or the panel restarts in between,
+  it is lost, and the office makes another one (and revokes the lost token).
 """
 
+import hashlib
 import logging
 import re
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -70,7 +82,7 @@ from konekto_pipeline.panel.notify import (
     sent_figures,
 )
 from konekto_pipeline.panel.payments import PaymentDetails, payment_details, qr_svg
-from konekto_pipeline.panel.storage import PanelStorage
+from konekto_pipeline.panel.storage import Event, PanelStorage, as_utc, events
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +107,17 @@ ACTION_LABELS = {
     "paid": "Oznaczenie jako zapłacone",
     "unpaid": "Cofnięcie oznaczenia zapłaty",
     "invite": "Zaproszenie klienta do panelu",
+    "user_add": "Dodanie użytkownika",
+    "user_disable": "Wyłączenie użytkownika",
+    "user_enable": "Włączenie użytkownika",
+    "token_create": "Utworzenie tokenu API",
+    "token_revoke": "Unieważnienie tokenu API",
 }
+USER_ACTIONS = ("user_add", "user_disable", "user_enable", "invite")
+TOKEN_ACTIONS = ("token_create", "token_revoke")
+MAX_TOKEN_NAME = 100
+NOTE_LIFETIME_SECONDS = 600.0
+RECENT_EVENTS = 20
 UPLOAD_STATUS_LABELS = {"created": "nowe", "updated": "zmienione", "unchanged": "bez zmian"}
 
 # Security headers of every page: no scripts at all, styles only from the panel, no framing,
@@ -112,7 +134,10 @@ SECURITY_HEADERS = {
 }
 
 _PERIOD = re.compile(PERIOD_PATTERN)
+_ROW_ID = re.compile(r"[0-9]{1,9}")
 _CSRF_FAILED = "Formularz wygasł albo nie pochodzi z panelu. Odśwież stronę i spróbuj ponownie."
+_NOT_YOURSELF = "Nie możesz wyłączyć własnego konta. Poproś o to inną osobę z biura."
+_BAD_LOGIN = "Login musi mieć od 3 do 200 znaków i nie może zawierać spacji."
 
 
 class WebNotifier(Protocol):
@@ -154,6 +179,60 @@ class Form:
     def all(self, name: str) -> list[str]:
         """Every value of a field (checkboxes of one name)."""
         return list(self.fields.get(name, []))
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a form did, for the page its redirect opens; `secret` (a new API token or
+    activation link) is shown with it, and this note is its only showing."""
+
+    tone: str  # the alert's colour: "success", "error" or "info"
+    text: str
+    secret: str | None = None
+    name: str = ""  # what the secret belongs to: a token's name, an account's login
+
+
+class OneTimeNotes:
+    """Notes kept per session and page until that page is next opened, then forgotten.
+
+    They live in this process's memory, not in a URL or a cookie, because a note may carry a
+    secret; a note nobody picks up within `lifetime` seconds is dropped.
+    """
+
+    def __init__(
+        self,
+        lifetime: float = NOTE_LIFETIME_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_notes: int = 1000,
+    ) -> None:
+        self.lifetime = lifetime
+        self.clock = clock
+        self.max_notes = max_notes
+        self._notes: dict[tuple[str, str], tuple[float, Note]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(session: Session, page: str) -> tuple[str, str]:
+        return hashlib.sha256(session.session_id.encode()).hexdigest(), page
+
+    def put(self, session: Session, page: str, note: Note) -> None:
+        """Keep `note` for the session's next visit of `page` (replacing an older one)."""
+        with self._lock:
+            now = self.clock()
+            for key in [k for k, (at, _) in self._notes.items() if at <= now - self.lifetime]:
+                del self._notes[key]
+            while len(self._notes) >= self.max_notes:
+                del self._notes[next(iter(self._notes))]  # the oldest kept note
+            self._notes[self._key(session, page)] = (now, note)
+
+    def take(self, session: Session, page: str) -> Note | None:
+        """The note waiting for this session on `page`, which is then gone."""
+        with self._lock:
+            kept = self._notes.pop(self._key(session, page), None)
+        if kept is None or kept[0] <= self.clock() - self.lifetime:
+            return None
+        return kept[1]
 
 
 # --- formatting for the templates --------------------------------------------------------------
@@ -301,9 +380,57 @@ def event_detail_pl(action: str, detail: str) -> str:
     if action in ("paid", "unpaid"):
         data_type, _, tax = detail.partition(" ")
         return f"{DATA_TYPE_TABS.get(data_type, data_type)} {tax}".strip()
-    if action == "invite":
+    if action in ("invite", "user_add", "user_disable", "user_enable"):
         return f"konto: {detail}"
+    if action in TOKEN_ACTIONS and (found := re.fullmatch(r"(.*) \(#(\d+)\)", detail)):
+        return f"token: {found[1]} (nr {found[2]})"
     return detail
+
+
+def _event_rows(found: Sequence[Event], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Events as the history tables show them: people by name, actions and details in Polish."""
+    return [
+        {
+            "at": event.at,
+            "actor": labels.get(event.actor, event.actor),
+            "action": ACTION_LABELS.get(event.action, event.action),
+            "nip": event.nip,
+            "period": event.period,
+            "detail": event_detail_pl(event.action, event.detail),
+        }
+        for event in found
+    ]
+
+
+def _office_events(storage: PanelStorage, actions: Sequence[str]) -> list[Event]:
+    """The latest events of these actions across all companies and none, newest first.
+
+    `PanelStorage.events` selects by company only, and most of these events belong to none.
+    """
+    query = (
+        sa.select(events)
+        .where(events.c.action.in_(actions))
+        .order_by(events.c.id.desc())
+        .limit(RECENT_EVENTS)
+    )
+    with storage.engine.connect() as conn:
+        return [
+            Event(as_utc(row.at), row.actor, row.action, row.nip, row.period, row.detail)
+            for row in conn.execute(query)
+        ]
+
+
+def _row_id(text: str | None) -> int | None:
+    """A user's or token's id from a path or query; None for anything else."""
+    return int(text) if text and _ROW_ID.fullmatch(text) else None
+
+
+def _section(path: str) -> str:
+    """The office's navigation entry a page belongs to."""
+    for prefix in ("/uzytkownicy", "/tokeny"):
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix
+    return "/" if path == "/" or path.startswith("/firma/") else ""
 
 
 def _month_or_raw(period: str) -> str:
@@ -381,6 +508,7 @@ class _Pages:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.secure_cookies = secure_cookies
         self.templates = _environment()
+        self.notes = OneTimeNotes()
 
     # plumbing
 
@@ -416,6 +544,7 @@ class _Pages:
             user=visitor.user,
             csrf=visitor.session.csrf_token,
             path=request.url.path,
+            section=_section(request.url.path),
             **context,
         )
         response = HTMLResponse(document, status_code=status, headers=headers)
@@ -560,6 +689,74 @@ class _Pages:
             if visitor.user is None or not visitor.user.is_office:
                 return self.not_found(request, visitor)
             return self.invite(request, visitor, nip, form)
+
+        self.register_office_admin(router, signed_in, form)
+
+    def register_office_admin(self, router: APIRouter, signed_in: Any, form: Any) -> None:
+        """The office's pages of users and API tokens; anyone else gets 404."""
+
+        def staff(visitor: Visitor) -> bool:
+            return visitor.user is not None and visitor.user.is_office
+
+        @router.get("/uzytkownicy", response_class=HTMLResponse)
+        def users(
+            request: Request,
+            visitor: signed_in,
+            wylacz: Annotated[str | None, Query(max_length=12)] = None,
+        ) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.users_page(request, visitor, confirm_id=_row_id(wylacz))
+
+        @router.post("/uzytkownicy/dodaj", response_class=HTMLResponse)
+        def add_user(request: Request, visitor: signed_in, form: form) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.add_office_user(request, visitor, form)
+
+        @router.post("/uzytkownicy/{user_id}/wylacz", response_class=HTMLResponse)
+        def disable_user(
+            request: Request, visitor: signed_in, user_id: str, form: form
+        ) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.disable_user(request, visitor, user_id, form)
+
+        @router.post("/uzytkownicy/{user_id}/wlacz", response_class=HTMLResponse)
+        def enable_user(request: Request, visitor: signed_in, user_id: str, form: form) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.enable_user(request, visitor, user_id, form)
+
+        @router.post("/uzytkownicy/{user_id}/link", response_class=HTMLResponse)
+        def resend_link(request: Request, visitor: signed_in, user_id: str, form: form) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.resend_activation(request, visitor, user_id, form)
+
+        @router.get("/tokeny", response_class=HTMLResponse)
+        def tokens(
+            request: Request,
+            visitor: signed_in,
+            uniewaznij: Annotated[str | None, Query(max_length=12)] = None,
+        ) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.tokens_page(request, visitor, confirm_id=_row_id(uniewaznij))
+
+        @router.post("/tokeny/nowy", response_class=HTMLResponse)
+        def create_token(request: Request, visitor: signed_in, form: form) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.create_token(request, visitor, form)
+
+        @router.post("/tokeny/{token_id}/uniewaznij", response_class=HTMLResponse)
+        def revoke_token(
+            request: Request, visitor: signed_in, token_id: str, form: form
+        ) -> Response:
+            if not staff(visitor):
+                return self.not_found(request, visitor)
+            return self.revoke_token(request, visitor, token_id, form)
 
     # logging in and out
 
@@ -819,16 +1016,6 @@ class _Pages:
             return self.not_found(request, visitor)
         labels = {user.username: user.label for user in self.auth.users()}
         current = {item.key: item for item in self.storage.items(nip)}
-        events = [
-            {
-                "at": event.at,
-                "actor": labels.get(event.actor, event.actor),
-                "action": ACTION_LABELS.get(event.action, event.action),
-                "period": event.period,
-                "detail": event_detail_pl(event.action, event.detail),
-            }
-            for event in self.storage.events(nip)
-        ]
         replaced = [
             {"entry": entry, "now": current.get(entry.item.key)}
             for entry in reversed(self.storage.history(nip))
@@ -839,7 +1026,7 @@ class _Pages:
             "history.html",
             title=f"Historia — {company.name}",
             company=company,
-            events=events,
+            events=_event_rows(self.storage.events(nip), labels),
             replaced=replaced,
         )
 
@@ -902,6 +1089,277 @@ class _Pages:
             link=link,
             valid_until=valid_until,
         )
+
+    # the office's users
+
+    def users_page(
+        self,
+        request: Request,
+        visitor: Visitor,
+        *,
+        confirm_id: int | None = None,
+        note: Note | None = None,
+        add_error: str | None = None,
+        draft: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        """Office staff and client users with their state; adding, disabling, links again."""
+        assert visitor.user is not None
+        if status == 200:
+            note = note or self.notes.take(visitor.session, "/uzytkownicy")
+        accounts = sorted(
+            self.auth.users(), key=lambda account: (account.is_client, account.username)
+        )
+        confirm = next((a for a in accounts if a.id == confirm_id and not a.disabled), None)
+        if confirm is not None and confirm.id == visitor.user.id:
+            confirm, note = None, Note("error", _NOT_YOURSELF)
+        labels = {account.username: account.label for account in accounts}
+        limiter = self.auth.limiter
+        return self.page(
+            request,
+            visitor,
+            "users.html",
+            status,
+            title="Użytkownicy",
+            accounts=accounts,
+            companies={company.nip: company for company in self.storage.companies()},
+            office_count=sum(1 for account in accounts if account.is_office),
+            client_count=sum(1 for account in accounts if account.is_client),
+            confirm=confirm,
+            note=note,
+            add_error=add_error,
+            draft=draft or {"login": "", "name": ""},
+            events=_event_rows(_office_events(self.storage, USER_ACTIONS), labels),
+            max_failures=limiter.max_failures,
+            lockout=_minutes_pl(int(limiter.window)),
+        )
+
+    def add_office_user(self, request: Request, visitor: Visitor, form: Form) -> Response:
+        """A new member of the office's staff with the password the office typed for them."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        username, name = form.get("login").strip()[:200], form.get("nazwa").strip()[:200]
+        password = form.get("haslo")
+        draft = {"login": username, "name": name}
+        problem = self.new_login_problem(username)
+        if problem is None and password != form.get("haslo2"):
+            problem = "Hasła nie są takie same."
+        account = None
+        if problem is None:
+            try:
+                account = self.auth.create_office_user(username, password, name)
+            except PasswordRejected as rejected:
+                problem = str(rejected)
+            except ValueError:  # malformed, or taken since the check above
+                problem = self.new_login_problem(username) or _BAD_LOGIN
+        if account is None:
+            return self.users_page(request, visitor, add_error=problem, draft=draft, status=400)
+
+        actor = visitor.user.username
+        self.storage.log_event(actor, "user_add", None, None, f"{account.username} (biuro)")
+        logger.info("%s added office user %s", actor, account.username)
+        text = f"Dodano użytkownika {account.username}. Może się już zalogować swoim hasłem."
+        return self.after_form(request, visitor, "/uzytkownicy", Note("success", text))
+
+    def new_login_problem(self, username: str) -> str | None:
+        """Why a new user cannot have this login (Polish), or None."""
+        if not username:
+            return "Podaj login."
+        if self.auth.user_by_name(username) is not None:
+            return "Ten login jest już zajęty. Wybierz inny."
+        return None
+
+    def account(self, user_id: str) -> User | None:
+        """The user of a path's id, or None."""
+        found = _row_id(user_id)
+        return None if found is None else self.auth.user(found)
+
+    def disable_user(
+        self, request: Request, visitor: Visitor, user_id: str, form: Form
+    ) -> Response:
+        """Nobody may log in as the account any more; its open sessions end at once."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        account = self.account(user_id)
+        if account is None:
+            return self.not_found(request, visitor)
+        if account.id == visitor.user.id:
+            return self.users_page(request, visitor, note=Note("error", _NOT_YOURSELF), status=400)
+        if not account.disabled:
+            self.auth.disable(account.id)
+            self.storage.log_event(
+                visitor.user.username, "user_disable", None, None, account.username
+            )
+            logger.info("%s disabled panel user %s", visitor.user.username, account.username)
+        text = (
+            f"Wyłączono konto {account.username}. Nie można się na nie zalogować, "
+            "a jego otwarte sesje już nie działają."
+        )
+        return self.after_form(request, visitor, "/uzytkownicy", Note("success", text))
+
+    def enable_user(self, request: Request, visitor: Visitor, user_id: str, form: Form) -> Response:
+        """A disabled account may log in again (its old sessions stay ended)."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        account = self.account(user_id)
+        if account is None:
+            return self.not_found(request, visitor)
+        if account.disabled:
+            self.auth.enable(account.id)
+            self.storage.log_event(
+                visitor.user.username, "user_enable", None, None, account.username
+            )
+            logger.info("%s enabled panel user %s", visitor.user.username, account.username)
+        if account.has_password:
+            text = f"Włączono konto {account.username}. Można się na nie znowu zalogować."
+        else:
+            text = (
+                f"Włączono konto {account.username}. Klient nie ustawił jeszcze hasła: "
+                "wyślij mu link aktywacyjny ponownie."
+            )
+        return self.after_form(request, visitor, "/uzytkownicy", Note("success", text))
+
+    def resend_activation(
+        self, request: Request, visitor: Visitor, user_id: str, form: Form
+    ) -> Response:
+        """A new activation link for a client who has not set a password; e-mailed to the
+        company when possible, otherwise shown once to pass on. Earlier links stay valid until
+        they expire or one of them is used."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        account = self.account(user_id)
+        if account is None or not account.is_client or account.nip is None:
+            return self.not_found(request, visitor)
+        company = self.storage.company(account.nip)
+        problem = None
+        if account.disabled:
+            problem = "To konto jest wyłączone. Najpierw je włącz."
+        elif account.has_password:
+            problem = "Klient już aktywował to konto i loguje się swoim hasłem."
+        elif company is None:
+            problem = "Firmy tego konta nie ma w panelu, więc nie można wysłać linku."
+        if problem is not None:
+            return self.users_page(request, visitor, note=Note("error", problem), status=400)
+        assert company is not None
+
+        base = self.public_url or str(request.base_url)
+        invitation = invite_client(
+            self.auth, self.storage, self.notifier, company, account.username, base,
+            actor=visitor.user.username,
+        )  # fmt: skip
+        valid_until = moment_pl(datetime.now(UTC) + ACTIVATION_LIFETIME)
+        if invitation.emailed:
+            text = (
+                f"Nowy link aktywacyjny dla konta {account.username} wysłano na adres "
+                f"{company.email}. Jest jednorazowy i ważny do {valid_until}."
+            )
+            note = Note("success", text)
+        else:
+            why = (
+                f"Nie udało się wysłać go e-mailem na adres {company.email}."
+                if company.email
+                else "Firma nie ma adresu e-mail."
+            )
+            text = (
+                f"Utworzono nowy link aktywacyjny dla konta {account.username}. {why} "
+                f"Przekaż klientowi ten link: pokazujemy go tylko teraz; jest jednorazowy "
+                f"i ważny do {valid_until}."
+            )
+            note = Note("info", text, secret=invitation.link, name=account.username)
+        return self.after_form(request, visitor, "/uzytkownicy", note)
+
+    def after_form(self, request: Request, visitor: Visitor, page: str, note: Note) -> Response:
+        """Keep what the form did for its one showing on `page`, and go there."""
+        self.notes.put(visitor.session, page, note)
+        return self.redirect(request, visitor, page)
+
+    # the office's API tokens
+
+    def tokens_page(
+        self,
+        request: Request,
+        visitor: Visitor,
+        *,
+        confirm_id: int | None = None,
+        note: Note | None = None,
+        name_error: str | None = None,
+        draft_name: str = "",
+        status: int = 200,
+    ) -> HTMLResponse:
+        """The API tokens (never their values, except a new one's this once)."""
+        if status == 200:
+            note = note or self.notes.take(visitor.session, "/tokeny")
+        tokens = self.auth.api_tokens()
+        labels = {account.username: account.label for account in self.auth.users()}
+        confirm = next((t for t in tokens if t.id == confirm_id and t.revoked_at is None), None)
+        return self.page(
+            request,
+            visitor,
+            "tokens.html",
+            status,
+            title="Tokeny API",
+            tokens=tokens,
+            active=sum(1 for token in tokens if token.revoked_at is None),
+            labels=labels,
+            confirm=confirm,
+            note=note,
+            name_error=name_error,
+            draft_name=draft_name,
+            events=_event_rows(_office_events(self.storage, TOKEN_ACTIONS), labels),
+        )
+
+    def create_token(self, request: Request, visitor: Visitor, form: Form) -> Response:
+        """A new API token, shown on the next page once and then never again."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        name = " ".join(form.get("nazwa").split())
+        problem = None
+        if not name:
+            problem = "Podaj nazwę tokenu, np. pipeline."
+        elif len(name) > MAX_TOKEN_NAME:
+            problem = f"Nazwa tokenu może mieć najwyżej {MAX_TOKEN_NAME} znaków."
+        if problem is not None:
+            return self.tokens_page(
+                request, visitor, name_error=problem, draft_name=name[:MAX_TOKEN_NAME], status=400
+            )
+
+        actor = visitor.user.username
+        record, token = self.auth.issue_api_token(name, created_by=actor)
+        self.storage.log_event(actor, "token_create", None, None, f"{record.name} (#{record.id})")
+        logger.info("%s created API token #%d", actor, record.id)
+        text = f"Utworzono token „{record.name}”."
+        return self.after_form(
+            request, visitor, "/tokeny", Note("success", text, secret=token, name=record.name)
+        )
+
+    def revoke_token(
+        self, request: Request, visitor: Visitor, token_id: str, form: Form
+    ) -> Response:
+        """The token is refused by the API from now on; this cannot be undone."""
+        assert visitor.user is not None
+        if not csrf_matches(visitor.session, form.get("csrf")):
+            return self.csrf_refused(request, visitor)
+        wanted = _row_id(token_id)
+        record = next((t for t in self.auth.api_tokens() if t.id == wanted), None)
+        if record is None:
+            return self.not_found(request, visitor)
+        if record.revoked_at is None:
+            actor = visitor.user.username
+            self.auth.revoke_api_token(record.id)
+            self.storage.log_event(
+                actor, "token_revoke", None, None, f"{record.name} (#{record.id})"
+            )
+            logger.info("%s revoked API token #%d", actor, record.id)
+        text = (
+            f"Token „{record.name}” jest unieważniony: program, który go używał, "
+            "nie połączy się już z panelem."
+        )
+        return self.after_form(request, visitor, "/tokeny", Note("success", text))
 
     # the client
 
