@@ -32,16 +32,19 @@ from konekto_pipeline.sources.sql.connection import SqlConnectionError
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_COMPANY_FAILED = 3
-INSTANCE_YAML = """# Dagster instance of this office; the repository's dagster.yaml has more.
+INSTANCE_YAML_MARK = "# Dagster instance of this office"
+INSTANCE_YAML = f"""{INSTANCE_YAML_MARK}, kept up to date by konekto while this line is first
+# (delete the line to keep your own edits). The repository's dagster.yaml explains them.
 telemetry:
   enabled: false
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    tag_concurrency_limits:
-      - key: dagster/job_name
-        value: sync
+concurrency:
+  pools:
+    default_limit: 1  # one step at a time reads a program (pool konekto_<program>)
+  runs:
+    tag_concurrency_limits:  # one run of the office at a time from the queue
+      - key: dagster/code_location
+        value:
+          applyLimitPerUniqueValue: true
         limit: 1
 """
 
@@ -103,7 +106,10 @@ def _instance(settings: Settings) -> dg.DagsterInstance:
     folder = settings.resolve(settings.storage_dir) / "dagster"
     folder.mkdir(parents=True, exist_ok=True)
     instance_yaml = folder / "dagster.yaml"
-    if not instance_yaml.exists():  # so `DAGSTER_HOME=<folder> dagster dev` finds the same setup
+    # So `DAGSTER_HOME=<folder> dagster dev` finds the same setup; a file an earlier konekto
+    # wrote (its first line says so) gets today's limits, a file made the office's own is kept.
+    written = instance_yaml.read_text(encoding="utf-8") if instance_yaml.exists() else ""
+    if not written or (written.startswith(INSTANCE_YAML_MARK) and written != INSTANCE_YAML):
         instance_yaml.write_text(INSTANCE_YAML, encoding="utf-8")
     return dg.DagsterInstance.local_temp(
         tempdir=str(folder), overrides={"telemetry": {"enabled": False}}
@@ -268,6 +274,26 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from konekto_pipeline.init import detect, settings_text, write_settings
+    from konekto_pipeline.sources.files.paths import PathMap
+
+    try:
+        mapping = dict(_mapping(item) for item in args.path)
+        found = detect(PathMap(mapping), Path.cwd())
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    target = Path(args.output)
+    try:
+        write_settings(target, settings_text(found, mapping, args.office_name), force=args.force)
+    except FileExistsError as error:
+        raise SettingsError(str(error)) from None
+    for finding in found.findings:
+        print(finding)
+    print(f"wrote {target}; next: konekto check --settings {target}")
+    return 0
+
+
 def _mapping(item: str) -> tuple[str, str]:
     drive, separator, folder = item.partition("=")
     if not separator or not folder:
@@ -282,6 +308,16 @@ def _cmd_instances(args: argparse.Namespace) -> int:
         port = f"tcp {instance.tcp_port}" if instance.tcp_port else "no TCP port"
         print(f"{instance.server}\t{port}\tversion {instance.version}")
     return 0
+
+
+def _cmd_report_error(args: argparse.Namespace) -> int:
+    from konekto_pipeline.error_reports import report_error_command
+
+    settings = load_office(args.settings)
+    with _instance(settings) as instance:
+        output, ok = report_error_command(instance, settings, args.run_id, send=args.send)
+    print(output)
+    return 0 if ok else EXIT_RUN_FAILED
 
 
 def _this_command() -> str:
@@ -425,6 +461,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.set_defaults(handler=_cmd_detect)
 
+    init = commands.add_parser(
+        "init", help="write a settings file with the programs found on this machine"
+    )
+    init.add_argument("--output", default="konekto.yaml", help="default: ./konekto.yaml")
+    init.add_argument("--office-name", default="Biuro rachunkowe")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="DRIVE=FOLDER",
+        help="where a Windows drive or share is mounted here, e.g. C:=/mnt/c (repeatable)",
+    )
+    init.set_defaults(handler=_cmd_init)
+
     instances = commands.add_parser(
         "instances", help="list SQL Server instances on a host (SQL Server Browser, UDP 1434)"
     )
@@ -432,6 +483,18 @@ def build_parser() -> argparse.ArgumentParser:
     instances.add_argument("--port", type=int, default=1434)
     instances.add_argument("--timeout", type=float, default=2.0)
     instances.set_defaults(handler=_cmd_instances)
+
+    report_error = commands.add_parser(
+        "report-error", help="show a failed run's error report (what would be sent); --send sends"
+    )
+    which_run = report_error.add_mutually_exclusive_group(required=True)
+    which_run.add_argument("run_id", nargs="?", help="the failed run's id")
+    which_run.add_argument("--last-failed", action="store_true", help="the latest failed run")
+    report_error.add_argument("--settings", required=True, help="the office's konekto.yaml")
+    report_error.add_argument(
+        "--send", action="store_true", help="send it to error_reports.url and/or .email"
+    )
+    report_error.set_defaults(handler=_cmd_report_error)
 
     panel = commands.add_parser("panel", help="the reference office panel")
     panel_commands = panel.add_subparsers(dest="panel_command", required=True)

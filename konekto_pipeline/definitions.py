@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from konekto_pipeline.defs.automation import automation, sync_job
+from konekto_pipeline.defs.error_reports import error_report_sensor
 from konekto_pipeline.defs.io_managers import FrameIOManager
 from konekto_pipeline.defs.merge import merged_assets
 from konekto_pipeline.defs.resources import PanelResource, SettingsResource
@@ -30,7 +31,7 @@ def build_definitions(settings_path: str | None = None) -> dg.Definitions:
         assets=[*all_program_assets(), *merged_assets, konektosmart],
         jobs=[sync_job],
         schedules=schedules,
-        sensors=sensors,
+        sensors=[*sensors, error_report_sensor(_office(settings_path))],
         resources={
             "settings": settings,
             "panel": PanelResource(token=token),

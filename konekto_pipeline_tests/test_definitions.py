@@ -67,7 +67,10 @@ def test_job_schedules_and_sensor_are_defined():
     schedules = {schedule.name: schedule for schedule in defs.schedules}
     assert set(schedules) == {"automatic_update"}  # approval schedules only when asked for
     assert schedules["automatic_update"].execution_timezone == "Europe/Warsaw"
-    assert [sensor.name for sensor in defs.sensors] == ["source_files_changed"]
+    assert [sensor.name for sensor in defs.sensors] == [
+        "source_files_changed",
+        "error_report_on_failure",
+    ]
 
 
 def test_an_explicit_settings_path_replaces_the_environment_variable(tmp_path):
