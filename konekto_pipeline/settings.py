@@ -9,13 +9,14 @@ panel token comes from the environment variable `KONEKTO_PANEL_TOKEN`.
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from konekto_pipeline.domain.accounts import InvalidAccount, validate_zus_account
 from konekto_pipeline.domain.identifiers import InvalidIdentifier, validate_nip
-from konekto_pipeline.panel.notify import SmsSettings, SmtpSettings
+from konekto_pipeline.panel.notify import SmsSettings, SmtpSettings, is_loopback
 from konekto_pipeline.sources.buchalter.program import BuchalterProgram
 from konekto_pipeline.sources.files.paths import PathMap
 from konekto_pipeline.sources.firebird.program import FaktProgram, RaksProgram
@@ -275,7 +276,8 @@ class ScheduleSettings(_Strict):
     With `enabled` the update schedule and the change sensor start on their own (an office
     turns them off in the Dagster UI); without it both are there, stopped. `approval` is the
     cron of the data types whose approval is `scheduled`; days and hours per data type go in
-    `approval:` instead.
+    `approval:` instead. `parallel_steps` above 1 runs that many steps of a scheduled run in
+    processes of their own (worth it when several programs are slow to read).
     """
 
     enabled: bool = False
@@ -283,6 +285,7 @@ class ScheduleSettings(_Strict):
     watch_changes: bool = True
     watch_interval_seconds: int = Field(default=300, ge=30)
     approval: list[str] = Field(default_factory=lambda: ["0 9 * * 1-5"])
+    parallel_steps: int = Field(default=1, ge=1, le=32)
 
     @field_validator("automatic_update", "approval", mode="before")
     @classmethod
@@ -304,8 +307,21 @@ class ErrorReportSettings(_Strict):
 
     enabled: bool = False
     url: str | None = None
-    token_env: str | None = None
+    token_env: str | None = Field(default=None, min_length=1)
     email: str | None = None
+    timeout_seconds: float = Field(default=15, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_encrypted(cls, url: str | None) -> str | None:
+        if url is None:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            return url
+        if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+            return url
+        raise ValueError(f"{url!r} must be https (http only on this machine)")
 
     @model_validator(mode="after")
     def _somewhere_to_send(self) -> "ErrorReportSettings":

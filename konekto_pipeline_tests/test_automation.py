@@ -183,3 +183,34 @@ def test_sensor_watches_a_file_program_through_the_windows_path_mapping(tmp_path
     (data / "FIRMA_1" / "PODATKI.DBF").write_bytes(b"a company's new taxes")
     changed = source_files_changed(dg.build_sensor_context(cursor=first.cursor))
     assert len(changed.run_requests) == 1 and changed.cursor != first.cursor
+
+
+def test_scheduled_runs_execute_in_one_process_unless_the_office_asks_for_more():
+    tick = datetime(2026, 12, 4, 6, 0, tzinfo=WARSAW)
+    schedules, _ = _built()
+    request = schedules["automatic_update"](
+        dg.build_schedule_context(scheduled_execution_time=tick)
+    )
+    assert request.run_config["execution"] == {"config": {"in_process": {}}}
+
+    schedules, _ = _built(schedules={"parallel_steps": 3})
+    request = schedules["automatic_update"](
+        dg.build_schedule_context(scheduled_execution_time=tick)
+    )
+    multiprocess = request.run_config["execution"]["config"]["multiprocess"]
+    assert multiprocess == {"max_concurrent": 3, "start_method": {"forkserver": {}}}
+
+
+@pytest.mark.parametrize("execution", ["in_process", "multiprocess"])
+def test_the_sync_job_accepts_the_execution_a_schedule_asks_for(execution, tmp_path):
+    from konekto_pipeline.definitions import build_definitions
+
+    steps = 1 if execution == "in_process" else 2
+    schedules, _ = _built(schedules={"parallel_steps": steps})
+    tick = datetime(2026, 12, 4, 6, 0, tzinfo=WARSAW)
+    request = schedules["automatic_update"](
+        dg.build_schedule_context(scheduled_execution_time=tick)
+    )
+    job = build_definitions(str(tmp_path / "konekto.yaml")).resolve_job_def("sync")
+    resolved = dg.validate_run_config(job, request.run_config)
+    assert execution in resolved["execution"]["multi_or_in_process_executor"]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -45,12 +46,28 @@ def open_months(today: date) -> tuple[str, str]:
     return first, current
 
 
-def _run_request(today: date, run_key: str, config: dict | None = None) -> dg.RunRequest:
+def execution_config(settings: Settings) -> dict[str, Any]:
+    """How a scheduled run executes its steps: in one process (the default: a small office's
+    run takes seconds, not the minute that starting a process per step costs), or in up to
+    `schedules.parallel_steps` processes at once for an office whose programs are slow to read."""
+    steps = settings.schedules.parallel_steps
+    if steps <= 1:
+        return {"config": {"in_process": {}}}
+    multiprocess = {"max_concurrent": steps, "start_method": {"forkserver": {}}}
+    return {"config": {"multiprocess": multiprocess}}
+
+
+def _run_request(
+    today: date, run_key: str, settings: Settings, config: dict | None = None
+) -> dg.RunRequest:
     first, last = open_months(today)
     return dg.RunRequest(
         run_key=run_key,
         tags=month_range_tags(first, last),
-        run_config={"ops": {"konektosmart": {"config": config or {}}}},
+        run_config={
+            "ops": {"konektosmart": {"config": config or {}}},
+            "execution": execution_config(settings),
+        },
     )
 
 
@@ -76,7 +93,7 @@ def automatic_update_schedule(settings: Settings) -> dg.ScheduleDefinition:
     )
     def automatic_update(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         tick = _tick(context)
-        return _run_request(tick.date(), run_key=f"automatic-{tick:%Y-%m-%dT%H:%M}")
+        return _run_request(tick.date(), f"automatic-{tick:%Y-%m-%dT%H:%M}", settings)
 
     return automatic_update
 
@@ -87,12 +104,14 @@ def approval_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
     A scheduled approval is a sync of the open months that approves those data types; it is on
     whenever the settings name it (approval the office asked for is not an opt-in twice)."""
     return [
-        _approval_schedule(data_types, crons)
+        _approval_schedule(data_types, crons, settings)
         for data_types, crons in sorted(settings.approval_crons().items())
     ]
 
 
-def _approval_schedule(data_types: tuple[str, ...], crons: list[str]) -> dg.ScheduleDefinition:
+def _approval_schedule(
+    data_types: tuple[str, ...], crons: list[str], settings: Settings
+) -> dg.ScheduleDefinition:
     name = "approval_" + "_".join(data_types)
 
     @dg.schedule(
@@ -107,7 +126,8 @@ def _approval_schedule(data_types: tuple[str, ...], crons: list[str]) -> dg.Sche
         tick = _tick(context)
         return _run_request(
             tick.date(),
-            run_key=f"{name}-{tick:%Y-%m-%dT%H:%M}",
+            f"{name}-{tick:%Y-%m-%dT%H:%M}",
+            settings,
             config={"scheduled_approval": list(data_types)},
         )
 
@@ -202,7 +222,7 @@ def _sources_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
     if now.same_sources(before):
         return dg.SkipReason("no program's files or database changed")
     now = SourcesSeen(now.files, now.databases, before.changes + 1)
-    request = _run_request(date.today(), run_key=f"changes-{now.changes}-{now.fingerprint()}")
+    request = _run_request(date.today(), f"changes-{now.changes}-{now.fingerprint()}", settings)
     return dg.SensorResult(run_requests=[request], cursor=now.dump())
 
 

@@ -39,6 +39,7 @@ class SyncConfig(dg.Config):
     partitions_def=monthly,
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"api"},
+    pool="konekto_panel",  # one upload at a time, also when `konekto sync` meets a daemon run
 )
 def konektosmart(
     context: dg.AssetExecutionContext,

@@ -4,6 +4,10 @@ A group has `<program>_companies` (all the clients the program keeps) and one mo
 data type the program holds (`<program>_zus`, `<program>_taxes`, `<program>_summaries`). Each
 asset carries a blocking schema check: a frame of the wrong shape stops the run; rows that fail
 (an invalid NIP, a negative amount) only warn, and the merge leaves those companies out.
+
+Every asset of a program is in the Dagster concurrency pool `konekto_<program>`: with the
+instance's limit of one slot per pool (dagster.yaml), no two steps read one program's databases
+at once, within a run or across runs, while different programs are read side by side.
 """
 
 from collections.abc import Collection, Iterator
@@ -31,6 +35,11 @@ def all_program_assets() -> list[dg.AssetsDefinition]:
     return [asset for spec in PROGRAMS for asset in program_assets(spec)]
 
 
+def program_pool(spec: ProgramSpec) -> str:
+    """The concurrency pool of the program's assets, which all read the same databases."""
+    return f"konekto_{spec.key}"
+
+
 def _companies_asset(spec: ProgramSpec) -> dg.AssetsDefinition:
     name = f"{spec.key}_companies"
 
@@ -40,6 +49,7 @@ def _companies_asset(spec: ProgramSpec) -> dg.AssetsDefinition:
         description=f"Clients (companies) kept in {spec.title}.",
         check_specs=[_schema_check_spec(name)],
         kinds={"pandas"},
+        pool=program_pool(spec),
     )
     def _asset(context: dg.AssetExecutionContext, settings: SettingsResource) -> Iterator:
         data = _read(context, spec, settings, periods=None)
@@ -59,6 +69,7 @@ def _monthly_asset(spec: ProgramSpec, data_type: str) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=[_schema_check_spec(name)],
         kinds={"pandas"},
+        pool=program_pool(spec),
     )
     def _asset(context: dg.AssetExecutionContext, settings: SettingsResource) -> Iterator:
         periods = context.partition_keys
