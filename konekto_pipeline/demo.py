@@ -1564,8 +1564,18 @@ def _write_settings(office: DemoOffice, databases: dict[str, dict[str, object]])
         "programs": {"jpk": {"folder": "jpk"}, "kedu": {"folder": "kedu"}, **databases},
         "panel": {"database": "panel.sqlite"},
         "update": {"companies": "all", "data_types": ["zus", "taxes", "summaries"]},
-        "approval": {"zus": "never", "taxes": "never", "summaries": "never"},
+        "approval": {
+            "zus": "never",
+            "taxes": "never",
+            "summaries": {"days": [20], "at": ["12:00"]},
+        },
         "send_summaries": False,
+        "schedules": {
+            "enabled": True,
+            "automatic_update": ["0 6 * * *", "0 13 * * 1-5"],
+            "watch_changes": True,
+            "watch_interval_seconds": 60,
+        },
         "companies": overrides,
     }
     header = (
@@ -1576,6 +1586,8 @@ def _write_settings(office: DemoOffice, databases: dict[str, dict[str, object]])
         "# way (C:\\BUCH, C:\\KPR_{year}) and maps drives and shares under `paths`.\n"
         f"# {conflicted.name} (NIP {conflicted.nip}) is named differently in KEDU and JPK:\n"
         "# give it a `name` under `companies` to settle the conflict.\n"
+        "# Under `dagster dev` the demo syncs by itself: at 6:00, at 13:00 on working days, and\n"
+        "# within a minute of a changed file; the 20th at 12:00 approves the month's summaries.\n"
     )
     if "raks" in databases:
         header += (
