@@ -339,9 +339,41 @@ def _cmd_panel_serve(args: argparse.Namespace) -> int:
             database = str(settings.resolve(settings.panel.database))
     if database is None:
         raise SettingsError("give --db, or --settings whose panel is a database file")
+    if token is None and not _has_api_tokens(_sqlite_url(database)):
+        _refuse_an_open_api(args.host)
     print(f"Office panel on http://{args.host}:{args.port}/ (database {database})")
     serve(_sqlite_url(database), host=args.host, port=args.port, token=token, notifier=notifier)
     return 0
+
+
+def _has_api_tokens(database_url: str) -> bool:
+    from konekto_pipeline.panel.auth import PanelAuth
+    from konekto_pipeline.panel.storage import PanelStorage
+
+    storage = PanelStorage(database_url)
+    try:
+        return bool(PanelAuth(storage, session_secret="x" * 32).api_tokens())
+    finally:
+        storage.dispose()
+
+
+def _refuse_an_open_api(host: str) -> None:
+    """Without a token the REST API answers anyone who reaches it: only on this machine, and
+    then with a warning."""
+    from konekto_pipeline.panel.notify import is_loopback
+
+    how = (
+        "set KONEKTO_PANEL_TOKEN, or make a token with `konekto panel token create NAME` "
+        "(or on the panel's Tokeny API page)"
+    )
+    if not is_loopback(host):
+        raise SettingsError(
+            f"the panel's REST API has no token and would be open to the network on {host}: {how}"
+        )
+    print(
+        f"warning: the REST API has no token; any program on this machine can call it ({how})",
+        file=sys.stderr,
+    )
 
 
 def _cmd_panel_dump(args: argparse.Namespace) -> int:

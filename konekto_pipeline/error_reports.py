@@ -13,6 +13,7 @@ to the word NIP; and an amount written as a bare integer with no unit and no key
 printed inside an error message).
 """
 
+import base64
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import pickle
 import platform
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -95,21 +97,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Replacement], ...] = (
     (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/]{8,}={0,2}"), r"\1 <secret>"),
     (re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"), "<secret>"),  # a JSON web token
     (_KEYED_SECRET, _keep_env_names),
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
-    (re.compile(rf"(?<!\d)(?:PL{_SPACE}?)?\d{{2}}(?:{_SPACE}?\d{{4}}){{6}}(?!\d)"), "<account>"),
+    (re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.I), "<email>"),
+    (
+        re.compile(rf"(?<!\d)(?:PL(?:{_SPACE}|-)?)?\d{{2}}(?:(?:{_SPACE}|-)?\d{{4}}){{6}}(?!\d)"),
+        "<account>",
+    ),
+    # Ten digits, each pair at most one space, dash or dot apart: every way a NIP is written.
     (
         re.compile(
-            rf"(?<!\d)(?:PL{_SPACE}?)?(?:\d{{10}}|\d{{3}}([- ])\d{{3}}\1\d{{2}}\1\d{{2}}"
-            rf"|\d{{3}}([- ])\d{{2}}\2\d{{2}}\2\d{{3}})(?!\d)"
+            rf"(?<![\d.])(?!\d{{4}}[-./]\d{{2}}[-./]\d{{2}})"  # a date (and hour) is no NIP
+            rf"(?:PL(?:{_SPACE}|-)?)?\d(?:(?:{_SPACE}|[-.])?\d){{9}}(?![\d])"
         ),
         "<NIP>",
+    ),
+    (
+        re.compile(r"\b(Decimal|float64|float32|int64|int32)\((['\"]?)-?[\d.,]+\2\)"),
+        r"\1(<amount>)",
     ),
     (re.compile(rf"(?<![\w.,])(?:{_NUMBER}){_SPACE}?{_UNIT}(?!\w)", re.I), "<amount>"),
     (re.compile(rf"(?<!\w)(?:PLN|zł){_SPACE}?(?:{_NUMBER})(?![\w])", re.I), "<amount>"),
     (re.compile(rf"\b({_MONEY_KEY})(['\"]?\s*[=:]\s*)-?\d+(?:[.,]\d+)*", re.I), r"\1\2<amount>"),
     (
         re.compile(
-            rf"(?<![\w.,])-?\d{{1,3}}(?:(?:[.,]|{_SPACE})?\d{{3}})*[.,]\d{{2}}(?!\w|[.,]\d)"
+            rf"(?<![\w.,])-?\d{{1,3}}(?:(?:[.,]|{_SPACE})?\d{{3}})*[.,]\d{{1,2}}(?!\w|[.,]\d)"
         ),
         "<amount>",
     ),
@@ -150,10 +160,11 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str] = (), names: Iterable[str] = ()) -> None:
-        self._secrets = _alternation(_secret_spellings(secrets), flags=0)
+        self._secrets = _alternation(_secret_spellings(secrets), flags=re.I)
         self._names = _alternation(_name_spellings(names), flags=re.I, words=True)
 
     def __call__(self, text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
         if self._secrets is not None:
             text = self._secrets.sub("<secret>", text)
         if self._names is not None:
@@ -191,22 +202,53 @@ def _alternation(values: set[str], flags: int, words: bool = False) -> re.Patter
 
 
 def _secret_spellings(secrets: Iterable[str]) -> set[str]:
-    """A secret as it is, and as it appears inside a URL."""
+    """A secret as it is, and as it appears inside a URL (either case of the %-escapes), in
+    base64, in JSON and in the repr of bytes."""
     spellings = set()
     for secret in secrets:
-        if secret:
-            spellings |= {secret, quote(secret, safe=""), quote_plus(secret)}
-    return spellings
+        if not secret:
+            continue
+        raw = secret.encode("utf-8")
+        quoted = {quote(secret, safe=""), quote(secret), quote_plus(secret)}
+        spellings |= {secret, *quoted, *(_lower_escapes(value) for value in quoted)}
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            text = encoded.decode("ascii")
+            spellings |= {text, text.rstrip("=")}
+        spellings |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+        spellings.add(repr(raw)[2:-1])
+    return {spelling for spelling in spellings if len(spelling) >= _MIN_GUESSED_SECRET}
+
+
+def _lower_escapes(quoted: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda match: match.group(0).lower(), quoted)
 
 
 def _name_spellings(names: Iterable[str]) -> set[str]:
-    """A name as it is, and without its legal form ("Piekarnia Łączka" of "... sp. z o.o.")."""
+    """A name as it is, without its legal form ("Piekarnia Łączka" of "... sp. z o.o."), without
+    Polish letters ("Piekarnia Laczka"), and as a DBF program's wrong code page shows it."""
     spellings = set()
     for name in names:
-        name = " ".join(str(name).split())
-        short = _LEGAL_FORM.sub("", name)
-        spellings |= {value for value in (name, short) if len(value) >= _MIN_NAME}
+        name = unicodedata.normalize("NFC", " ".join(str(name).split()))
+        for value in (name, _LEGAL_FORM.sub("", name)):
+            variants = {value, _without_diacritics(value), *_mojibake(value)}
+            spellings |= {variant for variant in variants if len(variant) >= _MIN_NAME}
     return spellings
+
+
+def _without_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _mojibake(text: str) -> set[str]:
+    """The text as a program that read it in the wrong Polish code page would print it."""
+    variants = set()
+    for written, read in (("cp852", "cp1250"), ("cp1250", "cp852"), ("utf-8", "cp1250")):
+        try:
+            variants.add(text.encode(written).decode(read))
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return variants
 
 
 # --- what the office knows: its secrets and its clients ----------------------------------------

@@ -7,6 +7,7 @@ letters and shares to mount points for the workstations that run Linux. Secrets 
 panel token comes from the environment variable `KONEKTO_PANEL_TOKEN`.
 """
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -232,10 +233,7 @@ class ScheduledApproval(_Strict):
     @classmethod
     def _clock_times(cls, value: list[str]) -> list[str]:
         for text in value:
-            hour, _, minute = str(text).partition(":")
-            if not (hour.isdigit() and minute.isdigit() and len(minute) == 2):
-                raise ValueError(f"{text!r} is not a time of day; write HH:MM, e.g. 09:00")
-            if int(hour) > 23 or int(minute) > 59:
+            if not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", str(text)):
                 raise ValueError(f"{text!r} is not a time of day; write HH:MM, e.g. 09:00")
         return value
 
@@ -382,6 +380,18 @@ class Settings(_Strict):
                 override = override.model_copy(update={"zus_account": account})
             checked[nip] = override
         return checked
+
+    @model_validator(mode="after")
+    def _approved_types_are_updated(self) -> "Settings":
+        for data_type in self.approval:
+            if self.approval_policy(data_type) != "never" and (
+                data_type not in self.update.data_types
+            ):
+                raise ValueError(
+                    f"approval.{data_type}: {data_type} is not in update.data_types, so nothing "
+                    "of it would be approved; add it there or set its approval to never"
+                )
+        return self
 
     @model_validator(mode="after")
     def _accounts_can_be_activated(self) -> "Settings":

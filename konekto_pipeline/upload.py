@@ -1,7 +1,8 @@
 """Upload to the office panel: only what changed, approval when the office wants it.
 
-The panel keeps a digest per item; one request for the digests of the companies at hand tells
-which items are new or changed, so an unchanged office costs two GET requests and no uploads. A
+The panel keeps a digest per item; one request for the digests of the companies at hand (one
+per 100 companies) tells which items are new or changed, so an unchanged office costs two GET
+requests up to 100 companies, and no uploads. A
 failed upload leaves the panel's digest as it was, so the next run sends the item again.
 """
 
@@ -171,12 +172,17 @@ def _report_sync_states(
     plan: UploadPlan,
 ) -> None:
     """Tell the panel the companies whose state changed since the last report: an unchanged
-    office costs no request. A company the panel never saw fail needs no "ok"."""
+    office costs no request. A listed company the panel never saw fail needs no "ok"; one the
+    panel did not list is told its state even when ok, as the panel may hold a failure of it
+    from before it was ever created."""
     changed = []
     for outcome in outcomes:
         state = sync_state(outcome)
         known = listing.get(outcome.nip)
-        before = (known.sync_status, known.sync_reason) if known else (None, "")
+        if known is None:
+            changed.append(state.model_copy(update={"run_id": plan.run_id}))
+            continue
+        before = (known.sync_status, known.sync_reason)
         if (state.status, state.reason) != before and not (
             state.status == "ok" and before[0] is None
         ):
@@ -186,8 +192,11 @@ def _report_sync_states(
     try:
         client.record_sync_states(changed, by=plan.sent_by)
     except PanelError as error:  # the run's own report still says it; the panel learns next time
+        told = {state.nip for state in changed}
         for outcome in outcomes:
-            outcome.reason = _joined(outcome.reason, f"sync state not recorded: {error.message}")
+            if outcome.nip in told:
+                note = f"sync state not recorded: {error.message}"
+                outcome.reason = _joined(outcome.reason, note)
 
 
 def _open_account(
@@ -197,9 +206,12 @@ def _open_account(
     outcome: CompanyOutcome,
     plan: UploadPlan,
 ) -> None:
-    """Ask the panel to open the client's account and e-mail its activation link, once: a
-    company the panel lists with an account (invited or active) is left alone."""
-    if not _str_or_none(row.get("email")) or (known and known.client_account != "none"):
+    """Ask the panel to open the client's account and e-mail its activation link: a company the
+    panel lists with an account that was e-mailed its link (or is active or disabled) is left
+    alone; one whose link never went out (SMTP down) is asked for again on the next run."""
+    if not _str_or_none(row.get("email")):
+        return
+    if known and known.client_account not in ("none", "not_sent"):
         return
     try:
         result = client.invite(outcome.nip, InviteRequest(by=plan.sent_by))

@@ -214,3 +214,15 @@ def test_the_sync_job_accepts_the_execution_a_schedule_asks_for(execution, tmp_p
     job = build_definitions(str(tmp_path / "konekto.yaml")).resolve_job_def("sync")
     resolved = dg.validate_run_config(job, request.run_config)
     assert execution in resolved["execution"]["multi_or_in_process_executor"]
+
+
+def test_a_cursor_edited_by_hand_starts_one_run_instead_of_breaking_the_sensor(
+    tmp_path, monkeypatch
+):
+    office = create_demo_office(tmp_path, companies=2, last_period="2026-06", month_count=1)
+    monkeypatch.setenv("KONEKTO_SETTINGS", str(office.settings_path))
+
+    result = source_files_changed(dg.build_sensor_context(cursor='{"changes": "many"}'))
+    assert len(result.run_requests) == 1
+    again = source_files_changed(dg.build_sensor_context(cursor=result.cursor))
+    assert isinstance(again, dg.SkipReason)

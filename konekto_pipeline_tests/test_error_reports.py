@@ -9,11 +9,13 @@ account and a REGON. Both runs go into a Dagster test instance (`DAGSTER_HOME`),
 server on 127.0.0.1; the sensor is evaluated with Dagster's run-status test context.
 """
 
+import base64
 import json
 import platform
 import re
 import socket
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -22,6 +24,7 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import dagster as dg
 import pytest
@@ -301,8 +304,14 @@ def test_a_run_that_did_not_fail_has_no_report(failed_run: FailedRun) -> None:
         ('payer "Kwiaciarnia Róża" (NIP 5260250274)', 'payer "<name>" (NIP <NIP>)'),
         ("NIP 5260250274 'Kwiaciarnia Róża'", "NIP <NIP> '<name>'"),
         ("name='Kwiaciarnia'", "name='<name>'"),
+        ("675.387.87.79, 675\u00a0387\u00a087\u00a079, 675-387 87 79", "<NIP>, <NIP>, <NIP>"),
+        ("PL-675-387-87-79", "<NIP>"),
+        ("1234,5 and Decimal('98765.4') and np.float64(4321.1)",
+         "<amount> and Decimal(<amount>) and np.float64(<amount>)"),
+        ("PL61-1090-1014-0000-0712-1981-2874", "<account>"),
+        ("mailto:jan%40example.pl", "mailto:<email>"),
     ],
-)
+)  # fmt: skip
 def test_redaction_replaces_by_shape(text: str, expected: str) -> None:
     assert Redactor()(text) == expected
 
@@ -313,6 +322,7 @@ def test_redaction_replaces_by_shape(text: str, expected: str) -> None:
         "run 6bee84df-5758-4f97-a5e2-a567f486441a of job sync",
         "python3.11/site-packages/dagster-1.13.28",
         "2026-06-15 12:30:45, period 2026-06, VAT-7",
+        "2026.06.15 12:30 and 2026-06-15 10",
         'File "/srv/konekto/registry.py", line 88, in _folder',
         "127.0.0.1:8765",
         "password_env: OPTIMA_PASSWORD",
@@ -328,6 +338,26 @@ def test_known_secrets_and_names_go_in_any_case_and_without_legal_form() -> None
     assert redact("PIEKARNIA  ŁĄCZKA SP. Z O.O. failed") == "<name> failed"
     assert redact("Piekarnia Łączka: no DRA") == "<name>: no DRA"
     assert redact("got Hasło!2x and Has%C5%82o%212x") == "got <secret> and <secret>"
+
+
+def test_known_secrets_and_names_go_in_their_other_spellings() -> None:
+    secret, name = "s3cr3t/Pa ss+word", "Piekarnia Łączka sp. z o.o."
+    redact = Redactor(secrets=[secret], names=[name])
+    encoded = [
+        base64.b64encode(secret.encode()).decode(),
+        quote(secret).lower(),
+        quote(secret),
+        repr(secret.encode()),
+        json.dumps("Hasło " + secret, ensure_ascii=True),
+    ]
+    for text in encoded:
+        assert secret not in redact(text) and "<secret>" in redact(text), text
+    for spelling in (
+        unicodedata.normalize("NFD", "Piekarnia Łączka"),
+        "PIEKARNIA LACZKA",
+        "Piekarnia Łączka".encode("cp1250").decode("cp852"),
+    ):
+        assert redact(f"{spelling}: no DRA") == "<name>: no DRA", spelling
 
 
 # --- sending -----------------------------------------------------------------------------------

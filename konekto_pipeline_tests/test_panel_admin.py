@@ -22,7 +22,13 @@ import pytest
 import sqlalchemy as sa
 
 from konekto_pipeline.panel.app import create_app
-from konekto_pipeline.panel.auth import SESSION_COOKIE, PanelAuth, Session, api_tokens
+from konekto_pipeline.panel.auth import (
+    SESSION_COOKIE,
+    DisableRefused,
+    PanelAuth,
+    Session,
+    api_tokens,
+)
 from konekto_pipeline.panel.client import PanelClient, PanelError
 from konekto_pipeline.panel.storage import Event, PanelStorage, metadata
 from konekto_pipeline.panel.web import Note, OneTimeNotes, event_detail_pl
@@ -303,6 +309,7 @@ def test_a_panel_database_from_before_disabling_was_recorded_still_opens(
 
     storage = PanelStorage(url)
     auth = PanelAuth(storage, session_secret="s" * 32, scrypt_cost=FAST_SCRYPT)
+    auth.create_office_user("ewa", "Księgowa-Ewa-2026")  # the last office user stays enabled
     user = auth.login(OFFICE_LOGIN, OFFICE_PASSWORD, "127.0.0.1").user
     assert user is not None and user.disabled_at is None
     session = auth.new_session(user)
@@ -311,6 +318,21 @@ def test_a_panel_database_from_before_disabling_was_recorded_still_opens(
     auth.enable(user.id)
     assert auth.session_user(session) is None
     assert auth.session_user(auth.new_session(user)) is not None
+    storage.dispose()
+
+
+def test_the_last_office_user_who_can_log_in_is_never_disabled(tmp_path: Path) -> None:
+    storage = PanelStorage(f"sqlite:///{tmp_path / 'p.db'}")
+    auth = PanelAuth(storage, session_secret="s" * 32, scrypt_cost=FAST_SCRYPT)
+    anna = auth.create_office_user(OFFICE_LOGIN, OFFICE_PASSWORD)
+    ewa = auth.create_office_user("ewa", "Księgowa-Ewa-2026")
+
+    auth.disable(anna.id, by=ewa.id)  # Ewa's request was checked before Anna disabled her ...
+    with pytest.raises(DisableRefused):
+        auth.disable(ewa.id, by=anna.id)  # ... and Anna, disabled meanwhile, cannot answer back
+    with pytest.raises(DisableRefused):
+        auth.disable(ewa.id)  # nor may anyone disable the last office user
+    assert not auth.user(ewa.id).disabled
     storage.dispose()
 
 

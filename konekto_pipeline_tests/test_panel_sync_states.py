@@ -13,6 +13,7 @@ server on 127.0.0.1), once.
 
 import re
 import shutil
+import socket
 from pathlib import Path
 
 import dagster as dg
@@ -83,7 +84,9 @@ def test_a_failed_company_is_marked_until_a_sync_succeeds_and_idle_runs_stay_che
     first = run_sync(settings, LAST, LAST)
     broken, *others = _uploaded(first)
     assert first.success and others
-    assert _listing(tmp_path / "panel.sqlite")[broken].sync_status is None
+    # the two listings, a company and its items for each, and one report of the new states
+    assert first.panel_requests == 2 + 2 * (len(others) + 1) + 1
+    assert _listing(tmp_path / "panel.sqlite")[broken].sync_status == "ok"
 
     _rewrite(settings, companies={broken: {"name": "X" * 600}})  # beyond the contract
     failed = run_sync(settings, LAST, LAST)
@@ -93,7 +96,7 @@ def test_a_failed_company_is_marked_until_a_sync_succeeds_and_idle_runs_stay_che
     listed = _listing(tmp_path / "panel.sqlite")
     assert listed[broken].sync_status == "failed"
     assert "name" in listed[broken].sync_reason
-    assert {listed[nip].sync_status for nip in others} == {None}
+    assert {listed[nip].sync_status for nip in others} == {"ok"}
 
     page = _company_list_page(tmp_path / "panel.sqlite")
     row = re.search(rf'<tr class="failed" data-nip="{broken}">(.*?)</tr>', page, re.S)
@@ -123,6 +126,24 @@ def test_a_failed_company_is_marked_until_a_sync_succeeds_and_idle_runs_stay_che
     by_type = {(row["nip"], row["data_type"]): row for row in runs[failed.run_id]["by_type"]}
     assert {by_type[(broken, t)]["status"] for t in ("zus", "taxes", "summaries")} == {"failed"}
     assert "name" in by_type[(broken, "taxes")]["reason"]
+
+
+def test_a_company_that_failed_before_the_panel_knew_it_is_cleared_once_it_arrives(tmp_path):
+    settings = _office(tmp_path)
+    probe = run_sync(settings, LAST, LAST, nips=None)
+    newcomer = _uploaded(probe)[0]
+    (tmp_path / "panel.sqlite").unlink()  # an office whose panel has not seen the company yet
+
+    _rewrite(settings, companies={newcomer: {"name": "X" * 600}})
+    run_sync(settings, LAST, LAST)
+    assert newcomer not in _listing(tmp_path / "panel.sqlite")
+    assert f"NIP {newcomer[:3]}-" in _company_list_page(tmp_path / "panel.sqlite")
+
+    _rewrite(settings, companies={})
+    run_sync(settings, LAST, LAST)
+    assert _listing(tmp_path / "panel.sqlite")[newcomer].sync_status == "ok"
+    page = _company_list_page(tmp_path / "panel.sqlite")
+    assert "Nie udało się przesłać" not in page and "błąd synchronizacji" not in page
 
 
 def _sink_metadata(settings: Path) -> dict[str, dict]:
@@ -160,6 +181,49 @@ def test_new_clients_get_an_account_and_one_activation_email(tmp_path, mailbox):
     assert again.panel_requests == 2
     assert len(box.messages) == len(companies)
 
+    storage = PanelStorage(f"sqlite:///{tmp_path / 'panel.sqlite'}")
+    auth = PanelAuth(storage)
+    auth.disable(auth.users(companies[0])[0].id)  # the office shut one client out
+    storage.dispose()
+    after = run_sync(settings, LAST, LAST)
+    assert after.panel_requests == 2 and len(box.messages) == len(companies)
+    assert _listing(tmp_path / "panel.sqlite")[companies[0]].client_account == "disabled"
+
+
+def test_an_activation_email_that_could_not_go_out_is_sent_by_a_later_run(
+    tmp_path,
+    mailbox,  # noqa: F811
+):
+    box, smtp = mailbox
+    down = smtp.model_copy(update={"port": _closed_port(), "timeout_seconds": 2})
+    notifications = {"email": down.model_dump(mode="json"), "panel_url": PANEL_URL}
+    settings = _office(tmp_path, clients={"create_accounts": True}, notifications=notifications)
+    first = run_sync(settings, LAST, LAST)
+    companies = _uploaded(first)
+    assert all(
+        "activation e-mail was not sent" in o["reason"] for o in first.outcomes if o["invited"]
+    )
+    listing = _listing(tmp_path / "panel.sqlite")
+    assert {listing[nip].client_account for nip in companies} == {"not_sent"}
+    assert {listing[nip].sync_status for nip in companies} == {"warning"}
+
+    up = {"email": smtp.model_dump(mode="json"), "panel_url": PANEL_URL}
+    _rewrite(settings, notifications=up)
+    second = run_sync(settings, LAST, LAST)
+    assert sorted(rcpt for rcpts, _ in box.messages for rcpt in rcpts) == sorted(
+        f"kontakt{nip[-4:]}@example.pl" for nip in companies
+    )
+    listing = _listing(tmp_path / "panel.sqlite")
+    assert {listing[nip].client_account for nip in companies} == {"invited"}
+    assert {listing[nip].sync_status for nip in companies} == {"ok"}
+    assert second.success and run_sync(settings, LAST, LAST).panel_requests == 2
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
 
 def test_the_api_records_states_and_invites_only_once(tmp_path, mailbox):  # noqa: F811
     from konekto_pipeline.panel.notify import EmailSender, Notifier
@@ -188,6 +252,16 @@ def test_the_api_records_states_and_invites_only_once(tmp_path, mailbox):  # noq
         with pytest.raises(PanelError) as refused:
             client.invite(no_email.nip, InviteRequest(by="konekto-pipeline"))
         assert refused.value.status == 409 and "e-mail" in refused.value.message
+
+        # one owner of two companies, and an e-mail field with two addresses
+        sister = Company(nip="5260250274", name="Tartak Żółć", email="jan@example.pl")
+        two = Company(nip="1234563218", name="Sklep", email="ewa@example.pl; biuro@example.pl")
+        client.upsert_company(sister)
+        client.upsert_company(two)
+        assert client.invite(sister.nip, InviteRequest(by="p")).login == sister.nip
+        assert client.invite(two.nip, InviteRequest(by="p")).login == "ewa@example.pl"
+        sent = box.messages[-2][1].get_body(("plain",)).get_content()
+        assert f"Login do panelu: {sister.nip}" in sent
         history = client.history(company.nip)
     assert [e.action for e in history.events][:2] == ["invite", "sync"]
 

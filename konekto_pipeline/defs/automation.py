@@ -190,9 +190,12 @@ class SourcesSeen:
             seen = None
         if not isinstance(seen, dict):
             return cls(files=cursor)
-        return cls(
-            seen.get("files"), dict(seen.get("databases") or {}), int(seen.get("changes", 0))
-        )
+        try:
+            return cls(
+                seen.get("files"), dict(seen.get("databases") or {}), int(seen.get("changes", 0))
+            )
+        except (TypeError, ValueError):  # a cursor edited by hand: start afresh (one run)
+            return cls()
 
     def dump(self) -> str:
         return json.dumps(

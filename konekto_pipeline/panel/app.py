@@ -17,7 +17,12 @@ import yaml
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from konekto_pipeline.panel.accounts import account_states, invite_client
+from konekto_pipeline.panel.accounts import (
+    account_state,
+    account_states,
+    client_login,
+    invite_client,
+)
 from konekto_pipeline.panel.auth import PanelAuth
 from konekto_pipeline.panel.contract import (
     API_PREFIX,
@@ -153,7 +158,8 @@ def _same_secret(given: str, expected: str) -> bool:
 
 def _bearer_dependency(token: str | None, auth: PanelAuth) -> Callable[..., None]:
     """Rejects calls without the panel's token or an API token it made; never logs or echoes
-    either. Repeated failures from one address are refused for a while (429), like logins."""
+    either. Repeated wrong tokens from one address are refused for a while (429), like logins,
+    but a valid token always passes: guesses from a shared address cannot lock the office out."""
     bearer = HTTPBearer(auto_error=False, description="the panel's API token")
 
     def require_token(
@@ -162,6 +168,12 @@ def _bearer_dependency(token: str | None, auth: PanelAuth) -> Callable[..., None
     ) -> None:
         if token is None and not auth.api_tokens():
             return
+        given = None if credentials is None else credentials.credentials
+        if given is not None and (
+            (token is not None and _same_secret(given, token))
+            or auth.check_api_token(given) is not None
+        ):
+            return  # a valid token is never refused, whatever others tried from this address
         key = f"api:{request.client.host if request.client else 'unknown'}"
         retry_after = auth.limiter.retry_after([key])
         if retry_after is not None:
@@ -170,12 +182,6 @@ def _bearer_dependency(token: str | None, auth: PanelAuth) -> Callable[..., None
                 detail="too many calls with a wrong token; try again later",
                 headers={"Retry-After": str(retry_after)},
             )
-        given = None if credentials is None else credentials.credentials
-        if given is not None and (
-            (token is not None and _same_secret(given, token))
-            or auth.check_api_token(given) is not None
-        ):
-            return
         auth.limiter.record_failure([key])
         raise HTTPException(
             status_code=401,
@@ -259,13 +265,16 @@ def _api_router(
         responses={**_UNKNOWN_COMPANY, 409: {"description": "no address or link to send"}},
     )
     def invite(nip: NipPath, request: InviteRequest) -> InviteResult:
-        """Open an account for the company's client and e-mail the activation link; nothing
-        is done when the company already has a client account."""
+        """Open an account for the company's client and e-mail the activation link. A company
+        whose client account never got its link by e-mail gets a new link; one whose account is
+        active, disabled or was e-mailed its link is left alone."""
         company = known_company(nip)
-        existing = [user for user in auth.users(nip) if user.is_client and not user.disabled]
-        if existing:
-            return InviteResult(status="exists", login=existing[0].username, emailed=False)
-        login = request.login or company.email
+        emailed = auth.emailed_activations()
+        accounts = [user for user in auth.users(nip) if user.is_client]
+        waiting = [user for user in accounts if account_state(user, emailed) == "not_sent"]
+        if accounts and not waiting:
+            return InviteResult(status="exists", login=accounts[0].username, emailed=False)
+        login = waiting[0].username if waiting else request.login or client_login(company, auth)
         if not login:
             raise HTTPException(409, detail=f"company {nip} has no e-mail address to invite")
         if public_url is None:

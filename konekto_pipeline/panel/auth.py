@@ -107,6 +107,7 @@ activation_tokens = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Column("emailed_at", sa.DateTime(timezone=True)),
 )
 
 api_tokens = sa.Table(
@@ -129,6 +130,10 @@ ended_sessions = sa.Table(
 )
 
 AUTH_TABLES = (users, activation_tokens, api_tokens, ended_sessions)
+
+
+class DisableRefused(ValueError):
+    """A user that must not be disabled now (the last office user, or asked by a disabled one)."""
 
 
 class PasswordRejected(ValueError):
@@ -537,10 +542,28 @@ class PanelAuth:
                 .values(password_hash=password_hash, password_set_at=utc_now())
             )
 
-    def disable(self, user_id: int) -> None:
+    def disable(self, user_id: int, by: int | None = None) -> None:
         """The user can no longer log in, and its sessions end at their next request (for good:
-        `enable` lets the user log in again but revives no session)."""
+        `enable` lets the user log in again but revives no session).
+
+        Checked in the same transaction as the change, so that two office users disabling each
+        other at once cannot both succeed.
+
+        Raises:
+            DisableRefused: `by` (the office user asking) is disabled meanwhile, or the user is
+                the last office user who can log in.
+        """
         with self._write_lock, self.engine.begin() as conn:
+            if by is not None:
+                asking = conn.execute(sa.select(users.c.disabled).where(users.c.id == by)).first()
+                if asking is None or asking.disabled:
+                    raise DisableRefused("the asking user is disabled")
+            office = sa.select(sa.func.count()).where(
+                users.c.role == ROLE_OFFICE, users.c.disabled.is_(False), users.c.id != user_id
+            )
+            role = conn.execute(sa.select(users.c.role).where(users.c.id == user_id)).scalar()
+            if role == ROLE_OFFICE and conn.execute(office).scalar() == 0:
+                raise DisableRefused("the last office user who can log in")
             conn.execute(
                 users.update()
                 .where(users.c.id == user_id)
@@ -601,6 +624,23 @@ class PanelAuth:
                 )
             )
         return token
+
+    def mark_activation_emailed(self, token: str) -> None:
+        """Note that the link with this token went out by e-mail."""
+        with self._write_lock, self.engine.begin() as conn:
+            conn.execute(
+                activation_tokens.update()
+                .where(activation_tokens.c.token_sha256 == _sha256(token))
+                .values(emailed_at=utc_now())
+            )
+
+    def emailed_activations(self) -> set[int]:
+        """The users who were ever e-mailed an activation link."""
+        query = sa.select(activation_tokens.c.user_id).where(
+            activation_tokens.c.emailed_at.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return {row.user_id for row in conn.execute(query.distinct())}
 
     def activation_user(self, token: str) -> User | None:
         """The user an unused, unexpired activation token is for; None otherwise."""

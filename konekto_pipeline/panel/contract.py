@@ -50,7 +50,9 @@ class Company(_Model):
 
 
 SyncStatus = Literal["ok", "warning", "failed"]
-ClientAccount = Literal["none", "invited", "active"]
+ClientAccount = Literal["none", "not_sent", "invited", "active", "disabled"]
+"""none: no client user; not_sent: a user whose activation link never went out by e-mail;
+invited: the link went out; active: the client set a password; disabled by the office."""
 
 
 class CompanyListing(Company):
@@ -97,7 +99,9 @@ class InviteRequest(_Model):
 
 
 class InviteResult(BaseModel):
-    """invited (a new account, link e-mailed when `emailed`) or exists (nothing done)."""
+    """invited (a new account, or one whose link never went out: a new link, e-mailed when
+    `emailed`) or exists (an account that is active, disabled or was sent its link: nothing
+    done)."""
 
     status: Literal["invited", "exists"]
     login: str

@@ -638,8 +638,11 @@ def is_gsm7(text: str) -> bool:
     return all(character in GSM7_BASIC for character in text)
 
 
-def activation_email(office_name: str, company: Company, link: str) -> EmailMessage:
-    """The e-mail inviting a new client to activate their account in the office's client panel."""
+def activation_email(
+    office_name: str, company: Company, link: str, login: str | None = None
+) -> EmailMessage:
+    """The e-mail inviting a new client to activate their account in the office's client panel;
+    it names the login when the office gave one."""
     link = _check_link(link)
     subject = f"Aktywacja konta w panelu klienta – {office_name}"
     intro = (
@@ -648,6 +651,8 @@ def activation_email(office_name: str, company: Company, link: str) -> EmailMess
         "terminy płatności oraz podsumowania kolejnych miesięcy."
     )
     invite = "Aby aktywować konto, prosimy otworzyć poniższy link:"
+    if login:
+        intro += f" Login do panelu: {login}"
     ignore = (
         "Jeśli nie spodziewali się Państwo tej wiadomości, prosimy ją zignorować "
         "lub skontaktować się z biurem."
@@ -988,7 +993,7 @@ class Notifier:
         self.sms.send(company.phone, summary_sms(company, period, items, updated=updated))
         return True
 
-    def send_activation(self, company: Company, link: str) -> None:
+    def send_activation(self, company: Company, link: str, login: str | None = None) -> None:
         """E-mail a new client the link that activates their panel account.
 
         Raises:
@@ -999,5 +1004,5 @@ class Notifier:
             raise ValueError(f"NIP {company.nip} has no e-mail address for the activation link")
         if self.email is None:
             raise EmailError("no SMTP is set up; the activation e-mail cannot be sent")
-        self.email.send(activation_email(self.office_name, company, link), company.email)
+        self.email.send(activation_email(self.office_name, company, link, login), company.email)
         logger.info("activation e-mail sent to NIP %s", company.nip)

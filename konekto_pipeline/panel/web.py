@@ -61,6 +61,7 @@ from konekto_pipeline.panel.accounts import invite_client
 from konekto_pipeline.panel.auth import (
     ACTIVATION_LIFETIME,
     SESSION_COOKIE,
+    DisableRefused,
     PanelAuth,
     PasswordRejected,
     Session,
@@ -137,6 +138,9 @@ _PERIOD = re.compile(PERIOD_PATTERN)
 _ROW_ID = re.compile(r"[0-9]{1,9}")
 _CSRF_FAILED = "Formularz wygasł albo nie pochodzi z panelu. Odśwież stronę i spróbuj ponownie."
 _NOT_YOURSELF = "Nie możesz wyłączyć własnego konta. Poproś o to inną osobę z biura."
+_LAST_OFFICE_USER = (
+    "Nie wyłączono konta: w biurze musi zostać co najmniej jedna osoba, która może się zalogować."
+)
 _BAD_LOGIN = "Login musi mieć od 3 do 200 znaków i nie może zawierać spacji."
 
 
@@ -1188,7 +1192,11 @@ class _Pages:
         if account.id == visitor.user.id:
             return self.users_page(request, visitor, note=Note("error", _NOT_YOURSELF), status=400)
         if not account.disabled:
-            self.auth.disable(account.id)
+            try:
+                self.auth.disable(account.id, by=visitor.user.id)
+            except DisableRefused:
+                note = Note("error", _LAST_OFFICE_USER)
+                return self.users_page(request, visitor, note=note, status=409)
             self.storage.log_event(
                 visitor.user.username, "user_disable", None, None, account.username
             )
