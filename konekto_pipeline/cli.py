@@ -220,6 +220,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from konekto_pipeline.demo import create_demo_office
+    from konekto_pipeline.sources.firebird.local import PASSWORD_ENV as FIREBIRD_PASSWORD_ENV
 
     office = create_demo_office(Path(args.dir), companies=args.companies)
     print(f"Demo office in {office.folder}: {office.describe()}")
@@ -235,6 +236,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"Sync again:    {konekto} sync --settings {office.settings_path} "
         f"--from {office.first_period} --to {office.last_period}"
     )
+    if office.uses_firebird:
+        print(
+            f"Raks and Fakt: their demo databases are on this machine's Firebird server; export "
+            f"{FIREBIRD_PASSWORD_ENV} (its SYSDBA password) before syncing again or `dagster dev`"
+        )
     return _exit_code(report)
 
 
@@ -246,6 +252,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for result in results:
         mark = {True: "OK  ", False: "FAIL", None: "off "}[result.ok]
         print(f"{mark} {result.name}: {result.message}")
+    if not settings.programs.enabled():
+        print("FAIL programs: none is enabled; add the office's programs under `programs:`")
+        return EXIT_RUN_FAILED
     return EXIT_RUN_FAILED if any(result.ok is False for result in results) else 0
 
 
@@ -331,10 +340,12 @@ def _cmd_panel_serve(args: argparse.Namespace) -> int:
 
     token = os.environ.get("KONEKTO_PANEL_TOKEN") or None
     notifier = None
+    office_name = "Biuro rachunkowe"
     database = args.db
     if args.settings is not None:
         settings = load_office(args.settings)
         notifier = build_notifier(settings)
+        office_name = settings.office_name
         if database is None and settings.panel.database is not None:
             database = str(settings.resolve(settings.panel.database))
     if database is None:
@@ -342,7 +353,14 @@ def _cmd_panel_serve(args: argparse.Namespace) -> int:
     if token is None and not _has_api_tokens(_sqlite_url(database)):
         _refuse_an_open_api(args.host)
     print(f"Office panel on http://{args.host}:{args.port}/ (database {database})")
-    serve(_sqlite_url(database), host=args.host, port=args.port, token=token, notifier=notifier)
+    serve(
+        _sqlite_url(database),
+        host=args.host,
+        port=args.port,
+        token=token,
+        notifier=notifier,
+        office_name=office_name,
+    )
     return 0
 
 

@@ -181,6 +181,12 @@ class DemoOffice:
     def panel_database(self) -> Path:
         return self.folder / "panel.sqlite"
 
+    @property
+    def uses_firebird(self) -> bool:
+        """Whether Raks's and Fakt's demo databases are on this machine's Firebird server."""
+        settings = yaml.safe_load(self.settings_path.read_text(encoding="utf-8"))
+        return bool({"raks", "fakt"} & set(settings.get("programs") or {}))
+
     def describe(self) -> str:
         in_kedu = sum(company.in_kedu for company in self.companies)
         with_vat = sum(company.vat_period is not None for company in self.companies)

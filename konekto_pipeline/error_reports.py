@@ -93,7 +93,7 @@ Replacement = str | Callable[[re.Match[str]], str]
 # NIP is a run of digits inside an account), amounts with a unit before phone numbers.
 _PATTERNS: tuple[tuple[re.Pattern[str], Replacement], ...] = (
     (re.compile(r"\b([a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@", re.I), r"\1<secret>@"),
-    (re.compile(r"\b(bearer)\s+[^\s\"',;]+", re.I), r"\1 <secret>"),
+    (re.compile(r"\b(bearer)\s+[^\s\"',;]{8,}", re.I), r"\1 <secret>"),
     (re.compile(r"\b(Basic)\s+[A-Za-z0-9+/]{8,}={0,2}"), r"\1 <secret>"),
     (re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"), "<secret>"),  # a JSON web token
     (_KEYED_SECRET, _keep_env_names),

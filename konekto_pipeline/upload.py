@@ -8,7 +8,7 @@ failed upload leaves the panel's digest as it was, so the next run sends the ite
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -37,6 +37,7 @@ DETAIL_COLUMNS = {
     "taxes": ("refund", "carried_forward"),
     "summaries": ("costs", "income", "vat_output", "vat_input", "revenue_ytd", "costs_ytd"),
 }
+NO_DATA = "no items for the selected months and types"
 COMPANY_COLUMNS = ("name", "regon", "email", "phone", "legal_form", "tax_form", "vat_period")
 
 
@@ -51,6 +52,7 @@ class UploadPlan:
     sent_by: str = "konekto-pipeline"
     create_accounts: bool = False
     run_id: str | None = None
+    problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -160,7 +162,7 @@ def sync_state(outcome: CompanyOutcome) -> SyncState:
     """What the panel's company list shows for the company after this run."""
     if outcome.status == "failed":
         return SyncState(nip=outcome.nip, status="failed", reason=outcome.reason[:2000])
-    if outcome.reason and outcome.status in ("uploaded", "unchanged"):
+    if outcome.reason and outcome.reason != NO_DATA:
         return SyncState(nip=outcome.nip, status="warning", reason=outcome.reason[:2000])
     return SyncState(nip=outcome.nip, status="ok")
 
@@ -281,9 +283,10 @@ def _upload_company(
 ) -> CompanyOutcome:
     nip, name = str(row["nip"]), str(row["name"])
     outcome = CompanyOutcome(nip, name, "unchanged", periods=sorted({i.period for i in items}))
-    outcome.reason = _str_or_none(row.get("notes")) or ""
+    notes = [_str_or_none(row.get("notes")) or "", *plan.problems.get(nip, ())]
+    outcome.reason = "; ".join(note for note in notes if note)
     if not items:
-        outcome.status, outcome.reason = "no data", "no items for the selected months and types"
+        outcome.status, outcome.reason = "no data", outcome.reason or NO_DATA
         return outcome
     try:
         company = company_model(row)

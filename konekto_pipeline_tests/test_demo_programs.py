@@ -30,7 +30,8 @@ from konekto_pipeline.checks import check_all, probe_program
 from konekto_pipeline.cli import run_sync
 from konekto_pipeline.demo import DemoOffice, create_demo_office
 from konekto_pipeline.domain.periods import months
-from konekto_pipeline.panel.server import dump
+from konekto_pipeline.panel.client import PanelClient
+from konekto_pipeline.panel.server import PanelThread, dump
 from konekto_pipeline.settings import load_settings
 from konekto_pipeline.sources.base import SourceData
 from konekto_pipeline.sources.files import encodings  # noqa: F401  (the Mazovia codec)
@@ -135,6 +136,20 @@ def test_a_reset2_month_no_declaration_setting_covers_is_reported_for_that_compa
     vat = {i["period"] for i in _items(office) if i["nip"] == nip and i["tax"] == "VAT-7"}
     assert vat == {"2026-05", LAST}
     assert next(o for o in first.outcomes if o["nip"] == nip)["status"] == "uploaded"
+
+
+def test_a_company_whose_data_a_program_could_not_give_is_marked_in_the_panel(demo):
+    office, first, second = demo
+    reported = [p for p in first.problems if p.startswith("reset2_ksiega:") and "does not cover"
+                in p]  # fmt: skip
+    nip = reported[0].split("(NIP ")[1][:10]
+    outcome = next(o for o in first.outcomes if o["nip"] == nip)
+    assert "does not cover" in outcome["reason"]
+    with PanelThread(f"sqlite:///{office.panel_database}") as panel:
+        with PanelClient(panel.url) as client:
+            listed = {company.nip: company for company in client.companies()}
+    assert listed[nip].sync_status == "warning" and "does not cover" in listed[nip].sync_reason
+    assert second.panel_requests == 2  # the same warning again is not told again
 
 
 def test_a_second_sync_uploads_nothing(demo):

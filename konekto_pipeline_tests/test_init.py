@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from konekto_pipeline.cli import main
-from konekto_pipeline.init import detect, settings_text, write_settings
+from konekto_pipeline.init import Detected, detect, settings_text, write_settings
 from konekto_pipeline.settings import load_settings
 from konekto_pipeline.sources.files.paths import PathMap
 from konekto_pipeline_tests.test_sql_browser import responder, svr_resp  # noqa: F401 (fixture)
@@ -122,3 +122,11 @@ def test_the_init_command_writes_the_file_and_refuses_to_overwrite_it(tmp_path, 
 
     assert main(arguments) == 2
     assert "--force" in capsys.readouterr().err
+
+
+def test_check_of_settings_without_programs_says_none_is_enabled(tmp_path, capsys):
+    target = tmp_path / "konekto.yaml"
+    write_settings(target, settings_text(Detected(), {}, "Biuro"))
+
+    assert main(["check", "--settings", str(target)]) == 1
+    assert "programs: none is enabled" in capsys.readouterr().out

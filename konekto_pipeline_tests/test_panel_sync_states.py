@@ -280,3 +280,35 @@ def test_creating_accounts_needs_an_smtp_server_and_the_panels_address():
         parse_settings(
             {"panel": {"database": "p"}, "clients": {"create_accounts": True}}, Path(".")
         )
+
+
+def test_an_api_token_made_in_the_panel_does_not_shut_out_the_embedded_sync(tmp_path):
+    settings = _office(tmp_path)
+    assert run_sync(settings, LAST, LAST).success
+    storage = PanelStorage(f"sqlite:///{tmp_path / 'panel.sqlite'}")
+    PanelAuth(storage).create_api_token("pipeline w biurze")  # the API now wants a token
+    storage.dispose()
+
+    again = run_sync(settings, LAST, LAST)
+    assert again.success, again.errors
+    assert again.panel_requests == 2
+
+
+def test_without_email_or_sms_the_office_is_told_the_summary_was_only_recorded(tmp_path):
+    settings = _office(tmp_path)
+    first = run_sync(settings, LAST, LAST)
+    nip = _uploaded(first)[0]
+    url = f"sqlite:///{tmp_path / 'panel.sqlite'}"
+    storage = PanelStorage(url)
+    PanelAuth(storage).create_office_user("anna", "Księgowa-Anna-2026")
+    storage.dispose()
+    with PanelThread(url) as panel, httpx.Client(base_url=panel.url) as http:
+        form = http.get("/logowanie").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        http.post("/logowanie", data={"login": "anna", "haslo": "Księgowa-Anna-2026", "csrf": csrf})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', http.get(f"/firma/{nip}").text).group(1)
+        approve = {"csrf": csrf, "okres": LAST, "typ": ["zus", "taxes"], "typ_widoku": "zus"}
+        answer = http.post(f"/firma/{nip}/zatwierdz", data={**approve, "wyslij": "1"})
+        page = http.get(answer.headers["location"]).text
+    assert "nie wysłano go klientowi" in page
+    assert "Podsumowanie wysłano klientowi" not in page

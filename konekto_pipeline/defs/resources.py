@@ -1,5 +1,6 @@
 """Resources: the office's settings file and the office panel the pipeline uploads to."""
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,6 +42,11 @@ class PanelResource(dg.ConfigurableResource):
         assert database_url is not None  # settings guarantee a URL or a database
         settings.resolve(panel.database).parent.mkdir(parents=True, exist_ok=True)
         notifier = build_notifier(settings)
-        with PanelThread(database_url, token=self.token, notifier=notifier) as server:
-            with PanelClient(server.url, token=self.token, timeout=panel.timeout_seconds) as client:
+        # The embedded panel lives for this run only: a token of its own keeps other programs on
+        # this machine out, and works whatever API tokens the office made in the panel.
+        token = self.token or secrets.token_urlsafe(32)
+        with PanelThread(
+            database_url, token=token, notifier=notifier, office_name=settings.office_name
+        ) as server:
+            with PanelClient(server.url, token=token, timeout=panel.timeout_seconds) as client:
                 yield client

@@ -53,7 +53,9 @@ def konektosmart(
 ) -> dg.MaterializeResult:
     """Items of the run's months in the office panel; metadata holds each company's outcome."""
     office = settings.load()
-    plan = replace(_plan(config, office), run_id=context.run.run_id)
+    plan = replace(
+        _plan(config, office), run_id=context.run.run_id, problems=_source_problems(context)
+    )
     update_list = None if office.update.companies == "all" else office.update.companies
     frames = {"zus": zus, "taxes": taxes, "summaries": summaries}
     with panel.client(office) as client:
@@ -96,6 +98,24 @@ def _counts(
             counts[f"{data_type}_{status}"] = sum(row["status"] == status for row in of_type)
         counts[f"{data_type}_approved_items"] = sum(int(row["approved"]) for row in of_type)
     return counts
+
+
+def _source_problems(context: dg.AssetExecutionContext) -> dict[str, tuple[str, ...]]:
+    """What the programs' reads of this run met per company (a month's data left out, a file
+    that could not be read), from their materializations' `problems`: the company's outcome
+    and the panel's company list then say it."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    by_nip: dict[str, list[str]] = {}
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        entry = materialization.metadata.get("problems") if materialization else None
+        for problem in entry.value if entry is not None else []:
+            nip, text = problem.get("nip"), f"{problem['program']}: {problem['message']}"
+            if nip and text not in by_nip.setdefault(str(nip), []):
+                by_nip[str(nip)].append(text)
+    return {nip: tuple(texts) for nip, texts in by_nip.items()}
 
 
 def _plan(config: SyncConfig, office: Settings) -> UploadPlan:

@@ -56,9 +56,11 @@ def serve(
     port: int = 8765,
     token: str | None = None,
     notifier: SummaryNotifier | None = None,
+    office_name: str = "Biuro rachunkowe",
 ) -> None:
     """Serve the panel until interrupted (blocking)."""
-    uvicorn.run(create_app(database_url, token, notifier=notifier), host=host, port=port)
+    app = create_app(database_url, token, notifier=notifier, office_name=office_name)
+    uvicorn.run(app, host=host, port=port)
 
 
 class PanelThread:
@@ -75,10 +77,12 @@ class PanelThread:
         port: int = 0,
         startup_timeout: float = 15.0,
         notifier: SummaryNotifier | None = None,
+        office_name: str = "Biuro rachunkowe",
     ) -> None:
         self.database_url = database_url
         self.token = token
         self.notifier = notifier
+        self.office_name = office_name
         self.port = port
         self.startup_timeout = startup_timeout
         self._server: uvicorn.Server | None = None
@@ -112,6 +116,7 @@ class PanelThread:
             self.database_url,
             self.token,
             notifier=self.notifier,
+            office_name=self.office_name,
             session_secret=secrets.token_urlsafe(32),
         )
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -40,6 +40,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -280,6 +281,24 @@ def item_label(item: StoredItem) -> str:
     return "Wyniki miesiąca"
 
 
+# The programs an item came from, as the office calls them (the pipeline sends program keys).
+PROGRAM_LABELS = {
+    "optima": "Comarch Optima",
+    "platnik": "Płatnik",
+    "rachmistrz": "Rachmistrz",
+    "reset2_firma": "Reset2 Firma",
+    "reset2_ksiega": "Reset2 Księga",
+    "raks": "Raks",
+    "fakt": "Fakt",
+    "buchalter": "Buchalter",
+    "kpr": "KPR",
+    "mala_ksiegowosc": "Mała Księgowość RP",
+    "symfonia": "Symfonia",
+    "jpk": "plik JPK",
+    "kedu": "plik KEDU (Płatnik)",
+}
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -297,6 +316,7 @@ def _environment() -> Environment:
         item_label=item_label,
         kind=lambda kind: KIND_LABELS.get(kind, kind),
         channel=lambda channel: CHANNEL_LABELS.get(channel, channel),
+        program=lambda key: PROGRAM_LABELS.get(key, key),
     )
     environment.globals.update(plural=plural_pl, tabs=DATA_TYPE_TABS)
     return environment
@@ -358,12 +378,30 @@ def _type_order(item: StoredItem) -> tuple[int, date, str]:
 
 
 def _matches(company: Company, query: str) -> bool:
-    """Search by name (any case) or NIP (dashes, spaces and a PL prefix ignored)."""
+    """Search by name (any case, with or without Polish letters) or NIP (dashes, spaces and a
+    PL prefix ignored)."""
     needle = query.strip().casefold()
     digits = re.sub(r"[\s-]|^pl", "", needle)
     if digits.isdigit():
         return digits in company.nip
-    return needle in company.name.casefold()
+    return _plain(needle) in _plain(company.name.casefold())
+
+
+def _plain(text: str) -> str:
+    """Text without Polish letters' marks: "łączka" and "laczka" are the same to a search."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+_POLISH_ORDER = "aąbcćdeęfghijklłmnńoóprsśtuwyzźż"
+
+
+def polish_sort_key(text: str) -> tuple[tuple[int, str], ...]:
+    """A key that sorts names in Polish alphabetical order (Ł after L, Ś after S, ...)."""
+    return tuple(
+        (_POLISH_ORDER.index(char), "") if char in _POLISH_ORDER else (len(_POLISH_ORDER), char)
+        for char in text.casefold()
+    )
 
 
 def event_detail_pl(action: str, detail: str) -> str:
@@ -885,7 +923,9 @@ class _Pages:
     def company_list(self, request: Request, visitor: Visitor, query: str) -> HTMLResponse:
         """Every company, those with data awaiting approval marked; search by NIP or name."""
         counts = self.storage.unapproved_counts()
-        companies = self.storage.companies()
+        companies = sorted(
+            self.storage.companies(), key=lambda company: polish_sort_key(company.name)
+        )
         shown = (
             [company for company in companies if _matches(company, query)] if query else companies
         )
@@ -977,6 +1017,8 @@ class _Pages:
         logger.info("%s approved %d items of NIP %s for %s", actor, count, nip, period)
         if approval.send_summary:
             summary = "wyslane" if self.send_summary(company, period, actor) else "blad"
+            if summary == "wyslane" and getattr(self.notifier, "channel", "") == "recorded":
+                summary = "zapisane"  # no e-mail or SMS is set up: nothing left the panel
         else:
             summary = "aktualizacja" if self.send_changed_summary(company, period, actor) else ""
         query = {"typ": back_type, "okres": period, "wynik": "ok", "ile": count}
