@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from dagster._utils.error import SerializableErrorInfo  # what a failure event holds
 from pydantic import BaseModel
 
+from konekto_pipeline.domain.text import without_diacritics
 from konekto_pipeline.panel.notify import EmailSender, NotifyError, SmtpSettings, is_loopback
 from konekto_pipeline.panel.storage import companies
 from konekto_pipeline.settings import Settings, SettingsError
@@ -230,14 +231,9 @@ def _name_spellings(names: Iterable[str]) -> set[str]:
     for name in names:
         name = unicodedata.normalize("NFC", " ".join(str(name).split()))
         for value in (name, _LEGAL_FORM.sub("", name)):
-            variants = {value, _without_diacritics(value), *_mojibake(value)}
+            variants = {value, without_diacritics(value), *_mojibake(value)}
             spellings |= {variant for variant in variants if len(variant) >= _MIN_NAME}
     return spellings
-
-
-def _without_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _mojibake(text: str) -> set[str]:

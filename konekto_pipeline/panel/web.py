@@ -40,7 +40,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from markupsafe import Markup
 
 from konekto_pipeline.domain.identifiers import format_nip
 from konekto_pipeline.domain.money import format_pln
+from konekto_pipeline.domain.text import without_diacritics
 from konekto_pipeline.panel.accounts import invite_client
 from konekto_pipeline.panel.auth import (
     ACTIVATION_LIFETIME,
@@ -384,13 +384,7 @@ def _matches(company: Company, query: str) -> bool:
     digits = re.sub(r"[\s-]|^pl", "", needle)
     if digits.isdigit():
         return digits in company.nip
-    return _plain(needle) in _plain(company.name.casefold())
-
-
-def _plain(text: str) -> str:
-    """Text without Polish letters' marks: "łączka" and "laczka" are the same to a search."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return without_diacritics(needle) in without_diacritics(company.name.casefold())
 
 
 _POLISH_ORDER = "aąbcćdeęfghijklłmnńoóprsśtuwyzźż"
