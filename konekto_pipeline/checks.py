@@ -5,6 +5,7 @@ databases, code values with counts) so an office can compare a program's table m
 installation. Both only read.
 """
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ def check_program(spec: ProgramSpec, settings: Settings) -> CheckResult:
                 return CheckResult(spec.key, True, reader.check())
             return CheckResult(spec.key, True, _summary_line(reader.read(None)))
     except Exception as error:  # every failure is a finding to report, not a crash
-        return CheckResult(spec.key, False, str(error))
+        return CheckResult(spec.key, False, str(error).removeprefix(f"{spec.key}: "))
 
 
 def check_panel(settings: Settings, token: str | None) -> CheckResult:
@@ -51,8 +52,11 @@ def check_panel(settings: Settings, token: str | None) -> CheckResult:
                 count = len(client.companies())
             return CheckResult("panel", True, f"works: {settings.panel.url}, {count} companies")
         database_url = settings.panel_database_url()
-        with PanelThread(database_url, token=token) as server, PanelClient(server.url) as client:
-            count = len(client.companies())
+        # As in a sync: the embedded panel answers a token of this check's own.
+        own = token or secrets.token_urlsafe(32)
+        with PanelThread(database_url, token=own) as server:
+            with PanelClient(server.url, token=own) as client:
+                count = len(client.companies())
         return CheckResult("panel", True, f"works: {settings.panel.database}, {count} companies")
     except Exception as error:  # a panel that does not answer is a finding, not a crash
         return CheckResult("panel", False, str(error))

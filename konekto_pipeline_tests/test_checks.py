@@ -47,3 +47,17 @@ def test_probe_lists_companies_periods_and_problems_without_writing(tmp_path, ca
     assert any("przerwany" in problem for problem in found["problems"])
     after = sorted(p.stat().st_mtime_ns for p in office.folder.rglob("*") if p.is_file())
     assert before == after
+
+
+def test_check_reaches_a_panel_file_whose_api_wants_a_token(tmp_path):
+    from konekto_pipeline.panel.auth import PanelAuth
+    from konekto_pipeline.panel.storage import PanelStorage
+
+    settings = tmp_path / "konekto.yaml"
+    settings.write_text("panel: {database: panel.sqlite}\n", encoding="utf-8")
+    storage = PanelStorage(f"sqlite:///{tmp_path / 'panel.sqlite'}")
+    PanelAuth(storage).create_api_token("pipeline")  # made on the panel's Tokeny API page
+    storage.dispose()
+
+    results = {r.name: r for r in check_all(load_settings(settings))}
+    assert results["panel"].ok is True, results["panel"].message

@@ -205,8 +205,9 @@ class FaktReader:
         found = find_database(folder)
         if isinstance(found, str):
             return found
+        what = f"several candidates ({', '.join(found)})" if found else "no database file there"
         raise FirebirdConnectionError(
-            f"Fakt's database was not found in {folder} ({found}): set programs.fakt.database "
+            f"Fakt's database was not found in {folder} ({what}): set programs.fakt.database "
             "to its path as shown in Fakt's server settings",
             names.PROGRAM,
             kind="path",
