@@ -452,7 +452,9 @@ class Mailbox:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     logins: list[bytes] = field(default_factory=list)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(  # noqa: N802 (aiosmtpd's name)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         message = BytesParser(policy=policy.default).parsebytes(envelope.content)
         self.messages.append((list(envelope.rcpt_tos), message))
         return "250 OK"

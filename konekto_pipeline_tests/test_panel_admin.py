@@ -109,7 +109,9 @@ def api(panel: Panel, database_url: str) -> Iterator[str]:  # noqa: F811
 # --- users -------------------------------------------------------------------------------------
 
 
-def test_an_office_user_adds_a_colleague_who_can_then_log_in(panel: Panel) -> None:  # noqa: F811
+def test_an_office_user_adds_a_colleague_who_can_then_log_in(
+    panel: Panel,  # noqa: F811
+) -> None:
     with _office(panel) as http:
         added = _post(
             http,
@@ -179,7 +181,9 @@ def test_a_weak_password_or_an_unusable_login_is_refused_in_polish(
     assert not [e for e in _changes(panel) if e.action == "user_add"]
 
 
-def test_disabling_a_user_ends_their_session_and_their_login_for_good(panel: Panel) -> None:  # noqa: F811
+def test_disabling_a_user_ends_their_session_and_their_login_for_good(
+    panel: Panel,  # noqa: F811
+) -> None:
     colleague_id = _colleague(panel)
     with _browser_like(panel) as colleague, _office(panel) as http:
         _login(colleague, COLLEAGUE, COLLEAGUE_PASSWORD)
@@ -217,7 +221,9 @@ def test_disabling_a_user_ends_their_session_and_their_login_for_good(panel: Pan
     assert "Wyłączenie użytkownika" in listed.text and "Włączenie użytkownika" in listed.text
 
 
-def test_nobody_can_disable_their_own_account(panel: Panel) -> None:  # noqa: F811
+def test_nobody_can_disable_their_own_account(
+    panel: Panel,  # noqa: F811
+) -> None:
     own_id = _own_id(panel)
     with _office(panel) as http:
         confirming = http.get(f"/uzytkownicy?wylacz={own_id}")
@@ -232,7 +238,9 @@ def test_nobody_can_disable_their_own_account(panel: Panel) -> None:  # noqa: F8
     assert not [e for e in _changes(panel) if e.action == "user_disable"]
 
 
-def test_a_client_gets_404_on_the_users_and_tokens_pages(panel: Panel) -> None:  # noqa: F811
+def test_a_client_gets_404_on_the_users_and_tokens_pages(
+    panel: Panel,  # noqa: F811
+) -> None:
     _client_user(panel)
     own_id, token = _own_id(panel), panel.auth.issue_api_token("pipeline")[0]
     with _browser_like(panel) as http:
@@ -264,7 +272,9 @@ def test_a_client_gets_404_on_the_users_and_tokens_pages(panel: Panel) -> None: 
     assert not _changes(panel)
 
 
-def test_forms_without_the_sessions_csrf_token_are_refused(panel: Panel) -> None:  # noqa: F811
+def test_forms_without_the_sessions_csrf_token_are_refused(
+    panel: Panel,  # noqa: F811
+) -> None:
     colleague_id = _colleague(panel)
     panel.auth.disable(colleague_id)
     token = panel.auth.issue_api_token("pipeline")[0]
@@ -339,7 +349,9 @@ def test_the_last_office_user_who_can_log_in_is_never_disabled(tmp_path: Path) -
 # --- activation links --------------------------------------------------------------------------
 
 
-def test_sending_the_link_again_e_mails_a_working_activation_link(panel: Panel) -> None:  # noqa: F811
+def test_sending_the_link_again_e_mails_a_working_activation_link(
+    panel: Panel,  # noqa: F811
+) -> None:
     waiting = panel.auth.create_client_user(CLIENT_LOGIN, NIP)
     with _office(panel) as http:
         before = http.get("/uzytkownicy")
@@ -377,7 +389,9 @@ def test_sending_the_link_again_e_mails_a_working_activation_link(panel: Panel) 
     assert "Zaproszenie klienta do panelu" in active.text
 
 
-def test_without_an_e_mail_address_the_new_link_is_shown_once(panel: Panel) -> None:  # noqa: F811
+def test_without_an_e_mail_address_the_new_link_is_shown_once(
+    panel: Panel,  # noqa: F811
+) -> None:
     waiting = panel.auth.create_client_user("piekarnia", OTHER_NIP)
     with _office(panel) as http:
         _post(http, "/uzytkownicy", f"/uzytkownicy/{waiting.id}/link")
@@ -395,7 +409,9 @@ def test_without_an_e_mail_address_the_new_link_is_shown_once(panel: Panel) -> N
     assert active.status_code == 404  # an office user has no activation link
 
 
-def test_a_disabled_or_active_client_gets_no_new_link(panel: Panel) -> None:  # noqa: F811
+def test_a_disabled_or_active_client_gets_no_new_link(
+    panel: Panel,  # noqa: F811
+) -> None:
     _client_user(panel)
     waiting = panel.auth.create_client_user("czeka@example.pl", NIP)
     panel.auth.disable(waiting.id)
@@ -481,7 +497,9 @@ def test_a_new_token_is_kept_only_as_its_sha256_and_never_logged(
     assert "created API token #1" in logged and token not in logged
 
 
-def test_a_token_needs_a_name_and_revoking_twice_changes_nothing(panel: Panel) -> None:  # noqa: F811
+def test_a_token_needs_a_name_and_revoking_twice_changes_nothing(
+    panel: Panel,  # noqa: F811
+) -> None:
     with _office(panel) as http:
         unnamed = _create_token(http, "   ")
         too_long = _create_token(http, "x" * 101)
